@@ -1,0 +1,93 @@
+// The Fastify application: JSON only, 256 KiB bodies, schema validation without type
+// coercion or silent stripping, one error body, structured logs without secrets.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import secureJson from 'secure-json-parse';
+import { validation } from '../domain/errors.js';
+import type { TokenService } from '../service/token-service.js';
+import type { TokenStore } from '../store/types.js';
+import type { Authenticator } from '../tokens/authenticator.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { healthRoutes } from './health.js';
+import { tokensRoutes } from './tokens-routes.js';
+
+export const BODY_LIMIT = 256 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export interface AppDeps {
+  service: TokenService;
+  authenticator: Authenticator;
+  store: TokenStore;
+}
+
+export interface AppOptions {
+  /** A pino logger; absent means no logging (tests). */
+  loggerInstance?: FastifyBaseLogger;
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** Extra plugins registered before the routes (rate limiting, OpenAPI, …). */
+  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+/** Log serializers that cannot leak a token: no headers, no bodies. */
+export const logSerializers = {
+  req(req: { method: string; url: string; id: string; ip?: string }) {
+    return { method: req.method, url: req.url, id: req.id, remoteAddress: req.ip };
+  },
+  res(res: { statusCode: number }) {
+    return { statusCode: res.statusCode };
+  },
+};
+
+export const REDACT_PATHS = ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', '*.token'];
+
+export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  if (opts.headersTimeoutMs) app.server.headersTimeout = opts.headersTimeoutMs;
+
+  // JSON is the only body type. An empty body counts as no body (the official clients
+  // send none, or `{}`, on DELETE); __proto__ and constructor.prototype keys are refused.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      const reason = err instanceof SyntaxError ? err.message : 'it contains a forbidden __proto__ or constructor.prototype key';
+      done(validation(`body is not valid JSON: ${reason}`), undefined);
+    }
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  // Plugins (the rate limit) run before authentication, so failed guesses count too.
+  for (const plugin of opts.plugins ?? []) await plugin(app);
+  registerAuth(app, deps.authenticator);
+  await app.register(healthRoutes(deps.store));
+  await app.register(tokensRoutes(deps.service));
+  return app;
+}

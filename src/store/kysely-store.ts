@@ -1,0 +1,318 @@
+// The one TokenStore implementation, written once in Kysely for every database.
+// Dialect differences are named capabilities passed in by the adapters (sqlite.ts,
+// postgres.ts), never `if (sqlite)` in the queries.
+import { Migrator, sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { prefixUpperBound } from '../domain/glob.js';
+import type { SortField, TokenStatus } from '../schema/api.js';
+import { migrationProvider } from './migrations.js';
+import { NEVER_EXPIRES, type Database, type TokensTable } from './schema.js';
+import type {
+  AuthRecord,
+  Dialect,
+  InstanceRecord,
+  LastUsedEntry,
+  ListResult,
+  ListSpec,
+  NewToken,
+  SigningKeyRecord,
+  TokenChanges,
+  TokenRecord,
+  TokenStore,
+} from './types.js';
+
+export interface StoreCapabilities {
+  /** SELECT … FOR UPDATE exists (row locks); without it transactions are serialized. */
+  rowLocks: boolean;
+}
+
+const SORT_COLUMN: Record<SortField, keyof TokensTable> = {
+  name: 'name_lower',
+  status: 'status',
+  id: 'id',
+  creationDate: 'created_at',
+  lastUpdated: 'updated_at',
+  expirationDate: 'expiration_sort',
+};
+
+const PUBLIC_COLUMNS = [
+  'id',
+  'instance_id',
+  'name',
+  'description',
+  'scope',
+  'status',
+  'created_at',
+  'updated_at',
+  'expiration_sort',
+  'last_used',
+  'creator_id',
+  'creator_type',
+  'creator_name',
+] as const;
+
+type PublicRow = Pick<TokensTable, (typeof PUBLIC_COLUMNS)[number]>;
+
+function toRecord(row: PublicRow): TokenRecord {
+  const record: TokenRecord = {
+    id: row.id,
+    instanceId: row.instance_id,
+    name: row.name,
+    scope: JSON.parse(row.scope) as string[],
+    status: row.status as TokenStatus,
+    creationDate: Number(row.created_at),
+    lastUpdated: Number(row.updated_at),
+    creatorType: row.creator_type as TokenRecord['creatorType'],
+  };
+  if (row.description !== null) record.description = row.description;
+  if (Number(row.expiration_sort) !== NEVER_EXPIRES) record.expirationDate = Number(row.expiration_sort);
+  if (row.last_used !== null) record.lastUsed = Number(row.last_used);
+  if (row.creator_id !== null) record.creatorId = row.creator_id;
+  if (row.creator_name !== null) record.creatorName = row.creator_name;
+  return record;
+}
+
+export class KyselyTokenStore implements TokenStore {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    readonly location: string,
+    private readonly caps: StoreCapabilities,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.onClose();
+  }
+
+  async createInstance(instance: InstanceRecord): Promise<void> {
+    await this.db
+      .insertInto('instances')
+      .values({ id: instance.id, name: instance.name, created_at: instance.creationDate })
+      .execute();
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    const row = await this.db.selectFrom('instances').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, name: row.name, creationDate: Number(row.created_at) };
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    const rows = await this.db.selectFrom('instances').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, creationDate: Number(row.created_at) }));
+  }
+
+  async insertToken(token: NewToken): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('tokens')
+        .values({
+          id: token.id,
+          instance_id: token.instanceId,
+          name: token.name,
+          name_lower: token.name.toLowerCase(),
+          description: token.description ?? null,
+          scope: JSON.stringify(token.scope),
+          status: token.status,
+          created_at: token.creationDate,
+          updated_at: token.lastUpdated,
+          expiration_sort: token.expirationDate ?? NEVER_EXPIRES,
+          last_used: token.lastUsed ?? null,
+          creator_id: token.creatorId ?? null,
+          creator_type: token.creatorType,
+          creator_name: token.creatorName ?? null,
+          token_hash: token.tokenHash,
+        })
+        .execute();
+      await this.adjustCount(trx, token.instanceId, token.status, 1);
+    });
+  }
+
+  async getToken(instanceId: string, id: string): Promise<TokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('tokens')
+      .select(PUBLIC_COLUMNS)
+      .where('instance_id', '=', instanceId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async getAuthRecord(instanceId: string, id: string): Promise<AuthRecord | undefined> {
+    const row = await this.db
+      .selectFrom('tokens')
+      .select([...PUBLIC_COLUMNS, 'token_hash'])
+      .where('instance_id', '=', instanceId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { ...toRecord(row), tokenHash: row.token_hash };
+  }
+
+  async listTokens(instanceId: string, spec: ListSpec): Promise<ListResult> {
+    if (spec.statuses && spec.statuses.length === 0) return { items: [], totalCount: 0 };
+    const filtered = this.filtered(instanceId, spec);
+    const column = SORT_COLUMN[spec.sortField];
+
+    // Deferred join: find the page's ids from the index alone, then fetch those rows.
+    let pageIds = filtered.select('id').orderBy(column, spec.sortDirection);
+    if (column !== 'id') pageIds = pageIds.orderBy('id', 'asc');
+    pageIds = pageIds.limit(spec.limit).offset(spec.offset);
+
+    let rowsQuery = this.db
+      .selectFrom(pageIds.as('p'))
+      .innerJoin('tokens as t', 't.id', 'p.id')
+      .select(PUBLIC_COLUMNS.map((c) => `t.${c}` as const))
+      .orderBy(`t.${column}`, spec.sortDirection);
+    if (column !== 'id') rowsQuery = rowsQuery.orderBy('t.id', 'asc');
+
+    const [rows, totalCount] = await Promise.all([rowsQuery.execute(), this.count(instanceId, spec)]);
+    return { items: rows.map((r) => toRecord(r as PublicRow)), totalCount };
+  }
+
+  private filtered(instanceId: string, spec: ListSpec): SelectQueryBuilder<Database, 'tokens', {}> {
+    let q = this.db.selectFrom('tokens').where('instance_id', '=', instanceId);
+    if (spec.statuses) q = q.where('status', 'in', [...spec.statuses]);
+    const glob = spec.nameGlob;
+    if (glob) {
+      if (glob.exact) {
+        q = q.where('name_lower', '=', glob.prefix);
+      } else {
+        if (glob.prefix) {
+          q = q.where('name_lower', '>=', glob.prefix);
+          const upper = prefixUpperBound(glob.prefix);
+          if (upper !== undefined) q = q.where('name_lower', '<', upper);
+        }
+        if (!glob.prefixOnly) q = q.where(sql<boolean>`name_lower LIKE ${glob.like} ESCAPE '\\'`);
+      }
+    }
+    return q;
+  }
+
+  /** Exact match count: kept counters when only status narrows, else COUNT(*) on the index. */
+  private async count(instanceId: string, spec: ListSpec): Promise<number> {
+    if (!spec.nameGlob) {
+      let q = this.db
+        .selectFrom('instance_counts')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql<number>`0`).as('total'))
+        .where('instance_id', '=', instanceId);
+      if (spec.statuses) q = q.where('status', 'in', [...spec.statuses]);
+      const row = await q.executeTakeFirst();
+      return Number(row?.total ?? 0);
+    }
+    const row = await this.filtered(instanceId, spec)
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
+  async updateToken(instanceId: string, id: string, changes: TokenChanges): Promise<TokenRecord | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      let current = trx
+        .selectFrom('tokens')
+        .select('status')
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id);
+      if (this.caps.rowLocks) current = current.forUpdate();
+      const before = await current.executeTakeFirst();
+      if (!before) return undefined;
+      const set: Partial<TokensTable> = { updated_at: changes.lastUpdated };
+      if (changes.name !== undefined) {
+        set.name = changes.name;
+        set.name_lower = changes.name.toLowerCase();
+      }
+      if (changes.description !== undefined) set.description = changes.description;
+      if (changes.status !== undefined) set.status = changes.status;
+      const row = await trx
+        .updateTable('tokens')
+        .set(set)
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .returning(PUBLIC_COLUMNS)
+        .executeTakeFirstOrThrow();
+      if (changes.status !== undefined && changes.status !== before.status) {
+        await this.adjustCount(trx, instanceId, before.status, -1);
+        await this.adjustCount(trx, instanceId, changes.status, 1);
+      }
+      return toRecord(row);
+    });
+  }
+
+  async deleteToken(instanceId: string, id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .deleteFrom('tokens')
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .returning('status')
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.adjustCount(trx, instanceId, row.status, -1);
+      return true;
+    });
+  }
+
+  async recordLastUsed(entries: readonly LastUsedEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const e of entries) {
+        await trx
+          .updateTable('tokens')
+          .set({ last_used: e.at })
+          .where('instance_id', '=', e.instanceId)
+          .where('id', '=', e.id)
+          .where((eb) => eb.or([eb('last_used', 'is', null), eb('last_used', '<', e.at)]))
+          .execute();
+      }
+    });
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+    return rows.map((r) => ({
+      kid: r.kid,
+      algorithm: r.algorithm as 'EdDSA',
+      publicJwk: r.public_jwk,
+      privateJwk: r.private_jwk,
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        kid: key.kid,
+        algorithm: key.algorithm,
+        public_jwk: key.publicJwk,
+        private_jwk: key.privateJwk,
+        created_at: key.createdAt,
+      })
+      .execute();
+  }
+
+  async deleteSigningKey(kid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('signing_keys').where('kid', '=', kid).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  private async adjustCount(trx: Transaction<Database>, instanceId: string, status: string, delta: number) {
+    await trx
+      .insertInto('instance_counts')
+      .values({ instance_id: instanceId, status, n: delta })
+      .onConflict((oc) => oc.columns(['instance_id', 'status']).doUpdateSet({ n: sql<number>`instance_counts.n + ${delta}` }))
+      .execute();
+  }
+}

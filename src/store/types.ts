@@ -1,0 +1,104 @@
+// The storage contract. Every token method takes the owning instance id and filters by
+// it, so another tenant's row is simply not found. Implementations own SQL and nothing
+// else: no HTTP, no authorization rules.
+import type { CompiledGlob } from '../domain/glob.js';
+import type { SortDirection, SortField, TokenStatus } from '../schema/api.js';
+
+export interface InstanceRecord {
+  id: string;
+  name: string;
+  creationDate: number;
+}
+
+export type CreatorType = 'apiToken' | 'user' | 'flow';
+
+/** A token as stored, minus anything derived from its secret. Dates are epoch ms. */
+export interface TokenRecord {
+  id: string;
+  instanceId: string;
+  name: string;
+  description?: string;
+  scope: string[];
+  status: TokenStatus;
+  creationDate: number;
+  lastUpdated: number;
+  expirationDate?: number;
+  lastUsed?: number;
+  creatorId?: string;
+  creatorType: CreatorType;
+  creatorName?: string;
+}
+
+/** What authentication needs: the record plus the SHA-256 of the token string. */
+export interface AuthRecord extends TokenRecord {
+  tokenHash: string;
+}
+
+export interface NewToken extends TokenRecord {
+  tokenHash: string;
+}
+
+export interface TokenChanges {
+  name?: string;
+  description?: string;
+  status?: TokenStatus;
+  lastUpdated: number;
+}
+
+export interface ListSpec {
+  sortField: SortField;
+  sortDirection: SortDirection;
+  offset: number;
+  limit: number;
+  /** Only these statuses (from a glob on `status`); undefined means any. */
+  statuses?: readonly TokenStatus[];
+  /** Glob on `name`; undefined means any. */
+  nameGlob?: CompiledGlob;
+}
+
+export interface ListResult {
+  items: TokenRecord[];
+  totalCount: number;
+}
+
+export interface LastUsedEntry {
+  instanceId: string;
+  id: string;
+  at: number;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  algorithm: 'EdDSA';
+  publicJwk: string;
+  privateJwk: string;
+  createdAt: number;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface TokenStore {
+  readonly dialect: Dialect;
+  /** Where the data lives, for logs (never includes a password). */
+  readonly location: string;
+
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createInstance(instance: InstanceRecord): Promise<void>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+  listInstances(): Promise<InstanceRecord[]>;
+
+  insertToken(token: NewToken): Promise<void>;
+  getToken(instanceId: string, id: string): Promise<TokenRecord | undefined>;
+  getAuthRecord(instanceId: string, id: string): Promise<AuthRecord | undefined>;
+  listTokens(instanceId: string, spec: ListSpec): Promise<ListResult>;
+  updateToken(instanceId: string, id: string, changes: TokenChanges): Promise<TokenRecord | undefined>;
+  deleteToken(instanceId: string, id: string): Promise<boolean>;
+  recordLastUsed(entries: readonly LastUsedEntry[]): Promise<void>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  deleteSigningKey(kid: string): Promise<boolean>;
+}

@@ -1,0 +1,81 @@
+// Authentication (SPEC 3.1). The costly part, the Ed25519 signature check, is cached by
+// the SHA-256 of the token string; the stored record is read on every request, so a
+// deactivated or deleted token is refused on the very next request, on every replica.
+import { timingSafeEqual } from 'node:crypto';
+import { unauthorized } from '../domain/errors.js';
+import type { TokenStore } from '../store/types.js';
+import { hashToken, TokenVerifyError, verifyTokenString, type TokenClaims, type VerifyFailure } from './jwt.js';
+import type { KeyRing } from './keys.js';
+import type { LastUsedRecorder } from './last-used.js';
+
+export interface Caller {
+  tokenId: string;
+  instanceId: string;
+  name: string;
+  scope: readonly string[];
+}
+
+const FAILURE_MESSAGES: Record<VerifyFailure, string> = {
+  malformed: 'The bearer token is malformed: it is not a token issued by this server',
+  signature: 'The bearer token signature is invalid',
+  unknownKey: 'The bearer token was signed by an unknown key',
+  expired: 'The bearer token has expired',
+};
+
+export class Authenticator {
+  private verified = new Map<string, TokenClaims>();
+
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly store: TokenStore,
+    private readonly lastUsed: LastUsedRecorder,
+    private readonly cacheSize = 10_000,
+  ) {
+    keys.onKeysRemoved((removed) => {
+      for (const [hash, claims] of this.verified) if (removed.includes(claims.kid)) this.verified.delete(hash);
+    });
+  }
+
+  async authenticate(authorization: string | undefined, now = Date.now()): Promise<Caller> {
+    if (authorization === undefined || authorization === '') {
+      throw unauthorized('Authorization header is missing: send "Authorization: Bearer <token>"');
+    }
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthorized('Authorization header must use the Bearer scheme: "Authorization: Bearer <token>"');
+    const token = match[1];
+    const hash = hashToken(token);
+
+    let claims = this.verified.get(hash);
+    if (!claims) {
+      try {
+        claims = await verifyTokenString(this.keys, token);
+      } catch (err) {
+        if (err instanceof TokenVerifyError) throw unauthorized(FAILURE_MESSAGES[err.reason]);
+        throw err;
+      }
+      this.remember(hash, claims);
+    }
+
+    const record = await this.store.getAuthRecord(claims.instanceId, claims.tokenId);
+    if (!record || !sameHash(record.tokenHash, hash)) {
+      throw unauthorized('The bearer token is unknown or has been deleted');
+    }
+    if (record.status !== 'active') throw unauthorized('The bearer token is inactive');
+    if (record.expirationDate !== undefined && record.expirationDate <= now) {
+      throw unauthorized(FAILURE_MESSAGES.expired);
+    }
+    this.lastUsed.note(record.instanceId, record.id, record.lastUsed, now);
+    return { tokenId: record.id, instanceId: record.instanceId, name: record.name, scope: record.scope };
+  }
+
+  private remember(hash: string, claims: TokenClaims): void {
+    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(hash, claims);
+  }
+}
+
+function sameHash(storedHex: string, hashHex: string): boolean {
+  const a = Buffer.from(storedHex, 'hex');
+  const b = Buffer.from(hashHex, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
