@@ -44,6 +44,12 @@ export const logSerializers = {
 
 export const REDACT_PATHS = ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', '*.token'];
 
+/** How often Node sweeps connections for missed header/request deadlines. */
+export function connectionsCheckMs(opts: Pick<AppOptions, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
+  const tightest = Math.min(opts.headersTimeoutMs ?? 10_000, opts.requestTimeoutMs ?? 30_000);
+  return Math.max(50, Math.min(1_000, Math.floor(tightest / 4)));
+}
+
 export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
@@ -51,6 +57,10 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
     connectionTimeout: 0,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
+    // Node checks header and request deadlines only every connectionsCheckingInterval
+    // (30 s by default), so a client trickling its headers could hold a socket far past
+    // headersTimeout; check often enough that the deadline is kept to within a second.
+    http: { connectionsCheckingInterval: connectionsCheckMs(opts) },
     return503OnClosing: true,
     requestIdHeader: false,
     genReqId: (req) => {

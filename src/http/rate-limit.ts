@@ -10,8 +10,11 @@ import { ApiProblem } from '../domain/errors.js';
 export function rateLimitPlugin(perMinute: number) {
   return async (app: FastifyInstance) => {
     if (perMinute <= 0) return;
+    // Not `global: true`: that attaches the check as a route-level hook, which runs after
+    // the app-level authentication hook, so failed guesses (401/403) were never counted.
+    // An app-level hook added here, before registerAuth, runs first.
     await app.register(rateLimit, {
-      global: true,
+      global: false,
       max: perMinute,
       timeWindow: 60_000,
       hook: 'onRequest',
@@ -28,5 +31,6 @@ export function rateLimitPlugin(perMinute: number) {
           'retry-after': String(Math.ceil(context.ttl / 1000)),
         }),
     });
+    app.addHook('onRequest', app.rateLimit());
   };
 }
