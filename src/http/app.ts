@@ -11,6 +11,7 @@ import type { Authenticator } from '../tokens/authenticator.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
+import { openapiRoutes } from './openapi.js';
 import { tokensRoutes } from './tokens-routes.js';
 
 export const BODY_LIMIT = 256 * 1024;
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   for (const plugin of opts.plugins ?? []) await plugin(app);
   registerAuth(app, deps.authenticator);
   await app.register(healthRoutes(deps.store));
+  await app.register(openapiRoutes);
   await app.register(tokensRoutes(deps.service));
   return app;
 }
