@@ -9,7 +9,7 @@ import type { TokenService } from '../service/token-service.js';
 import type { TokenStore } from '../store/types.js';
 import type { Authenticator } from '../tokens/authenticator.js';
 import { registerAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { openapiRoutes } from './openapi.js';
 import { tokensRoutes } from './tokens-routes.js';
@@ -69,6 +69,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    frameworkErrors,
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true },
     },

@@ -1,6 +1,6 @@
 // Maps every failure to the one error body of the catalogue. Nothing reaches the client
 // as a bare framework error, and a 500 never carries internals.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem, ERROR_STATUS, type ErrorType } from '../domain/errors.js';
 import { validationMessage } from './validation-message.js';
 
@@ -11,6 +11,8 @@ const BY_CODE: Record<string, (err: FastifyError) => ApiProblem> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ApiProblem('Validation', 'Content-Length does not match the length of the body'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new ApiProblem('Validation', 'body must be a JSON object'),
   FST_ERR_CTP_INVALID_TYPE: () => new ApiProblem('Validation', 'Content-Type header is invalid'),
+  FST_ERR_BAD_URL: () => new ApiProblem('Validation', 'path is not a valid URL: it contains a malformed percent-encoding'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new ApiProblem('Validation', 'path has a segment longer than 200 characters'),
 };
 
 const BY_STATUS: Partial<Record<number, ErrorType>> = {
@@ -47,6 +49,16 @@ export function toProblem(err: unknown): ApiProblem | undefined {
     return new ApiProblem(BY_STATUS[status] ?? 'Validation', fe.message || 'Bad request');
   }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route (a bad
+ * percent-encoding, an over-long path segment) would otherwise bypass the error handler
+ * and reply with Fastify's own body instead of the catalogue's.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const problem = toProblem(err) ?? new ApiProblem('Validation', 'Bad request');
+  reply.code(problem.statusCode).send(problem.toBody());
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
