@@ -43,7 +43,8 @@ export function compileGlob(glob: string): CompiledGlob {
     } else {
       if (inPrefix) prefix += ch;
       like += ch === '%' || ch === '_' || ch === LIKE_ESCAPE ? LIKE_ESCAPE + ch : ch;
-      regex += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      // `-` is not escaped: outside a class it is literal, and `\-` is invalid with the u flag.
+      regex += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     }
   }
   const exact = inPrefix;
