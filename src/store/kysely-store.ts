@@ -52,6 +52,10 @@ const PUBLIC_COLUMNS = [
 
 type PublicRow = Pick<TokensTable, (typeof PUBLIC_COLUMNS)[number]>;
 
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function toRecord(row: PublicRow): TokenRecord {
   const record: TokenRecord = {
     id: row.id,
@@ -243,8 +247,14 @@ export class KyselyTokenStore implements TokenStore {
         .returning(PUBLIC_COLUMNS)
         .executeTakeFirstOrThrow();
       if (changes.status !== undefined && changes.status !== before.status) {
-        await this.adjustCount(trx, instanceId, before.status, -1);
-        await this.adjustCount(trx, instanceId, changes.status, 1);
+        // Counter rows are locked in one fixed order (by status), so two replicas flipping
+        // tokens in opposite directions cannot deadlock on them.
+        const moves: Array<[string, number]> = [
+          [before.status, -1],
+          [changes.status, 1],
+        ];
+        moves.sort(([a], [b]) => (a < b ? -1 : 1));
+        for (const [status, delta] of moves) await this.adjustCount(trx, instanceId, status, delta);
       }
       return toRecord(row);
     });
@@ -266,8 +276,11 @@ export class KyselyTokenStore implements TokenStore {
 
   async recordLastUsed(entries: readonly LastUsedEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    // Rows are updated in key order so concurrent batches from several replicas lock
+    // them in the same order and cannot deadlock.
+    const ordered = [...entries].sort((a, b) => compareKeys(a.instanceId, b.instanceId) || compareKeys(a.id, b.id));
     await this.db.transaction().execute(async (trx) => {
-      for (const e of entries) {
+      for (const e of ordered) {
         await trx
           .updateTable('tokens')
           .set({ last_used: e.at })

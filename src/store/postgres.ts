@@ -1,15 +1,33 @@
 // PostgreSQL adapter: a pg pool underneath Kysely. BIGINT columns come back as numbers
-// (every value we store is a safe integer).
+// (every value we store is a safe integer). Pool settings travel in the database URL as
+// query parameters Tessera reads and removes (pool_max, connect_timeout_ms,
+// query_timeout_ms), so `--database`/`DATABASE_URL` stays the one setting.
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import { KyselyTokenStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
 
 export interface PostgresOptions {
+  /** Most connections the pool opens (URL `pool_max`, default 10). */
   poolSize?: number;
+  /** How long to wait for a new connection before the request fails with 503 (URL `connect_timeout_ms`, default 5000). */
+  connectTimeoutMs?: number;
+  /**
+   * Client-side limit on one query (URL `query_timeout_ms`, default 10000): when the
+   * network silently drops packets a query fails instead of hanging the request.
+   */
+  queryTimeoutMs?: number;
+  /** Called with every query Kysely runs (diagnostics and tests). */
+  onQuery?: (event: LogEvent) => void;
 }
+
+const URL_OPTIONS: Record<string, keyof Omit<PostgresOptions, 'onQuery'>> = {
+  pool_max: 'poolSize',
+  connect_timeout_ms: 'connectTimeoutMs',
+  query_timeout_ms: 'queryTimeoutMs',
+};
 
 export function redactUrl(url: string): string {
   try {
@@ -21,11 +39,35 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function createPool(url: string, options: PostgresOptions = {}): pg.Pool {
+/** Splits Tessera's pool parameters off the URL; the rest goes to pg unchanged. */
+export function parsePostgresUrl(url: string): { connectionString: string; options: PostgresOptions } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { connectionString: url, options: {} };
+  }
+  const options: PostgresOptions = {};
+  for (const [param, key] of Object.entries(URL_OPTIONS)) {
+    const raw = u.searchParams.get(param);
+    if (raw === null) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`invalid database URL parameter ${param}=${JSON.stringify(raw)}: must be a positive integer`);
+    }
+    options[key] = n;
+    u.searchParams.delete(param);
+  }
+  return { connectionString: u.toString(), options };
+}
+
+export function createPool(connectionString: string, options: PostgresOptions = {}): pg.Pool {
   return new pg.Pool({
-    connectionString: url,
+    connectionString,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs ?? 10_000,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
@@ -33,10 +75,15 @@ export function createPool(url: string, options: PostgresOptions = {}): pg.Pool 
   });
 }
 
-export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyTokenStore {
-  const pool = createPool(url, options);
+export function openPostgresStore(url: string, overrides: PostgresOptions = {}): KyselyTokenStore {
+  const { connectionString, options: fromUrl } = parsePostgresUrl(url);
+  const options = { ...fromUrl, ...overrides };
+  const pool = createPool(connectionString, options);
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.onQuery ? { log: options.onQuery } : {}),
+  });
   return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true });
 }
