@@ -52,7 +52,7 @@ function expectedOrder(items: Item[], field: SortField, direction: 'asc' | 'desc
     .sort((a, b) => {
       const ka = keyOf(a, field);
       const kb = keyOf(b, field);
-      const c = typeof ka === 'string' ? bytes(ka, kb as string) : ka === kb ? 0 : ka < kb ? -1 : 1;
+      const c = typeof ka === 'string' ? bytes(ka, kb as string) : ka === kb ? 0 : ka < (kb as number) ? -1 : 1;
       return c !== 0 ? sign * c : bytes(a.id, b.id);
     })
     .map((i) => i.id);
