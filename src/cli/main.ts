@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openCore, startServer } from '../server.js';
 import { rotateSigningKey } from '../tokens/keys.js';
 import { table } from './table.js';
+import { registerTokensCommands, tokensExitCode } from './tokens.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -145,6 +146,8 @@ export function buildProgram(): Command {
       });
     });
 
+  registerTokensCommands(program);
+
   return program;
 }
 
@@ -152,7 +155,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof CliError || err instanceof ConfigError) {
+    const tokensCode = tokensExitCode(err);
+    if (tokensCode !== undefined) {
+      process.exitCode = tokensCode;
+    } else if (err instanceof CliError || err instanceof ConfigError) {
       process.stderr.write(`tessera: ${err.message}\n`);
       process.exitCode = 2;
     } else {
