@@ -13,6 +13,9 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 const SCALE = Math.max(0.1, Number(process.env.FUZZ_SCALE ?? 1));
 const runs = (n: number) => Math.max(10, Math.round(n * SCALE));
 const casesRun: Record<string, number> = {};
+// Each property's time budget grows with the scale (a timed-out property would keep
+// sending requests while the next one runs).
+const BUDGET = Math.round(60_000 * Math.max(1, SCALE));
 
 let t: TestServer;
 let db: DbReader;
@@ -137,7 +140,7 @@ describe('fuzzing every endpoint', () => {
       }),
       { numRuns: runs(400) },
     );
-  });
+  }, BUDGET);
 
   it('path ids on every route and method', async () => {
     const segment = fc.oneof(
@@ -179,7 +182,7 @@ describe('fuzzing every endpoint', () => {
     );
     // The admin token still works: no fuzzed path reached it.
     expect((await send('path', 'GET', `/instances/${t.instanceId}/tokens/${t.adminTokenId}`, auth(t.adminToken))).status).toBe(200);
-  });
+  }, BUDGET);
 
   it('headers: Authorization variants, losantdomain, content types', async () => {
     const token = t.adminToken;
@@ -228,7 +231,7 @@ describe('fuzzing every endpoint', () => {
       }),
       { numRuns: runs(400) },
     );
-  });
+  }, BUDGET);
 
   it('JSON bodies: wrong types, deep nesting, huge strings, __proto__ and constructor keys', async () => {
     const FIELDS = ['name', 'description', 'scope', 'status', 'expirationDate', '__proto__', 'constructor', 'prototype', 'token', 'id', 'instanceId', 'creatorId', 'tokenHash'];
@@ -272,7 +275,7 @@ describe('fuzzing every endpoint', () => {
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys(Object.prototype)).toEqual([]);
-  });
+  }, BUDGET);
 
   it('malformed JSON and empty bodies', async () => {
     const valid = fc.jsonValue().map((v) => JSON.stringify({ name: 'm', v }));
@@ -292,7 +295,7 @@ describe('fuzzing every endpoint', () => {
       }),
       { numRuns: runs(300) },
     );
-  });
+  }, BUDGET);
 
   it('the server is still up and the data intact after every property', async () => {
     expect((await fetch(`${t.url}/health`)).status).toBe(200);
