@@ -62,8 +62,11 @@ export async function startServer(
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, keys, service } = await openCore(config);
 
-  let bootstrap: Bootstrap | undefined;
-  if ((await store.listInstances()).length === 0) bootstrap = await service.createInstance('default');
+  // Under a database-wide lock: replicas starting together on an empty database must
+  // create one `default` instance, not one each.
+  const bootstrap: Bootstrap | undefined = await store.runExclusive('bootstrap', async () =>
+    (await store.listInstances()).length === 0 ? service.createInstance('default') : undefined,
+  );
 
   const lastUsed = new LastUsedRecorder(store, (err) => logger.warn({ err }, 'could not record lastUsed'));
   const authenticator = new Authenticator(keys, store, lastUsed);

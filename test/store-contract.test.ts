@@ -131,6 +131,12 @@ for (const target of TARGETS) {
       await again.close();
     });
 
+    it('runs exclusive work, returning its value and releasing the lock on failure', async () => {
+      await expect(store.runExclusive('contract', async () => 42)).resolves.toBe(42);
+      await expect(store.runExclusive('contract', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      await expect(store.runExclusive('contract', async () => 'again')).resolves.toBe('again');
+    });
+
     it('creates, gets and lists instances in creation order', async () => {
       const a = await newInstance('first');
       const b = await newInstance('second');
@@ -409,6 +415,26 @@ describe.skipIf(!postgres)('postgres store', () => {
       expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok']);
       const applied = await query(db.url, 'SELECT name FROM kysely_migration ORDER BY name');
       expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial']);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('runs exclusive sections of different processes one at a time', async () => {
+    const stores = Array.from({ length: 3 }, () => openPostgresStore(db.url, { poolSize: 2 }));
+    try {
+      let inside = 0;
+      let most = 0;
+      await Promise.all(
+        stores.flatMap((s) => [1, 2].map(() =>
+          s.runExclusive('overlap', async () => {
+            most = Math.max(most, ++inside);
+            await new Promise((r) => setTimeout(r, 20));
+            inside--;
+          }),
+        )),
+      );
+      expect(most).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }

@@ -23,6 +23,11 @@ import type {
 export interface StoreCapabilities {
   /** SELECT … FOR UPDATE exists (row locks); without it transactions are serialized. */
   rowLocks: boolean;
+  /**
+   * Session advisory locks exist (PostgreSQL), so several processes can share one
+   * database; without them the database has one writer process and needs no lock.
+   */
+  advisoryLocks: boolean;
 }
 
 const SORT_COLUMN: Record<SortField, keyof TokensTable> = {
@@ -95,6 +100,20 @@ export class KyselyTokenStore implements TokenStore {
 
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
+  }
+
+  async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.caps.advisoryLocks) return fn();
+    const key = `tessera:${name}`;
+    // The lock lives on one pooled connection held for the duration; `fn` uses others.
+    return this.db.connection().execute(async (conn) => {
+      await sql`SELECT pg_advisory_lock(hashtext(${key}))`.execute(conn);
+      try {
+        return await fn();
+      } finally {
+        await sql`SELECT pg_advisory_unlock(hashtext(${key}))`.execute(conn);
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -85,5 +85,5 @@ export function openPostgresStore(url: string, overrides: PostgresOptions = {}):
     dialect: new PostgresDialect({ pool }),
     ...(options.onQuery ? { log: options.onQuery } : {}),
   });
-  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true });
+  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true });
 }

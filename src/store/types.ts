@@ -84,6 +84,11 @@ export interface TokenStore {
 
   migrate(): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Runs `fn` while holding a database-wide lock named `name`, so replicas starting
+   * together do one-time work (creating the `default` instance) exactly once.
+   */
+  runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
   createInstance(instance: InstanceRecord): Promise<void>;
