@@ -121,12 +121,12 @@ export const HalFlags = {
 export const FlagsQuery = Type.Object(HalFlags);
 
 export const ListQuery = Type.Object({
-  sortField: Type.Optional(StringEnum(SORT_FIELDS)),
-  sortDirection: Type.Optional(Type.String({ pattern: '^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?$' })),
-  page: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 15 })),
-  perPage: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 15 })),
-  filterField: Type.Optional(Type.Unsafe<FilterField | ''>({ type: 'string', enum: [...FILTER_FIELDS, ''] })),
-  filter: Type.Optional(Type.String({ maxLength: 1024 })),
+  sortField: Type.Optional(StringEnum(SORT_FIELDS, { description: 'Field to sort by (default name); ties are broken by id' })),
+  sortDirection: Type.Optional(Type.String({ pattern: '^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?$', description: 'asc or desc, case-insensitive (default asc)' })),
+  page: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 15, description: 'Page number, from 0 (default 0)' })),
+  perPage: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 15, description: 'Items per page, 1..1000 (default 100)' })),
+  filterField: Type.Optional(Type.Unsafe<FilterField | ''>({ type: 'string', enum: [...FILTER_FIELDS, ''], description: 'Field the filter applies to (default name); empty means no filtering' })),
+  filter: Type.Optional(Type.String({ maxLength: 1024, description: 'Glob: * any run of characters, ? exactly one; case-insensitive, whole value; empty means no filtering' })),
   ...HalFlags,
 });
 export type ListQuery = Static<typeof ListQuery>;
