@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../src/http/openapi.js';
 import { SORT_FIELDS } from '../src/schema/api.js';
@@ -56,6 +58,32 @@ describe('OpenAPI document', () => {
         'DELETE /instances/:instanceId/tokens/:apiTokenId',
       ].sort(),
     );
+  });
+
+  it('real responses and error bodies conform to the documented schemas', async () => {
+    // Each component is compiled as a JSON Schema 2020-12 document (OpenAPI 3.1's dialect).
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    for (const [name, schema] of Object.entries<object>(committed.components.schemas)) ajv.addSchema(schema, `#/components/schemas/${name}`);
+    const check = (name: string, body: unknown) => {
+      const validate = ajv.getSchema(`#/components/schemas/${name}`)!;
+      expect(validate(body), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    };
+    const admin = t.api(t.adminToken);
+    const base = `/instances/${t.instanceId}/tokens`;
+    const created = await admin('POST', `${base}?_actions=true`, { name: 'doc', description: 'd', scope: ['all.Instance.read'], expirationDate: Date.now() + 60_000 });
+    expect(created.status).toBe(201);
+    check('ApiTokenCreated', created.body);
+    const list = await admin('GET', `${base}?filter=*&_actions=true`);
+    check('ApiTokens', list.body);
+    const one = await admin('GET', `${base}/${created.body.id}`);
+    check('ApiToken', one.body);
+    check('Error', (await admin('GET', `${base}/${'0'.repeat(24)}`)).body);
+    check('Success', (await admin('DELETE', `${base}/${created.body.id}`)).body);
+    // and the schemas are strict enough to notice a wrong body
+    const validate = ajv.getSchema('#/components/schemas/ApiToken')!;
+    expect(validate({ ...one.body, status: 'paused' })).toBe(false);
+    expect(validate({ ...one.body, scope: ['nope'] })).toBe(false);
   });
 
   it('takes its rules from the shared schemas', () => {
