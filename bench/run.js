@@ -132,14 +132,15 @@ try {
   bare = await startBare();
   log(`  bare route body: ${bare.bytes} bytes`);
   const targets = [
-    { key: 'bare', label: 'bare Fastify, 1 KB JSON', url: bare.url, path: '/bare' },
-    { key: 'getOne', label: 'GET /tokens/{id}', url: tessera.url, paths: ids.map((id) => `${base}/${id}`), headers: auth },
-    { key: 'list10', label: 'GET /tokens?perPage=10', url: tessera.url, path: `${base}?perPage=10`, headers: auth },
-    { key: 'list100', label: 'GET /tokens?perPage=100', url: tessera.url, path: `${base}?perPage=100`, headers: auth },
+    { key: 'bare', label: 'bare Fastify, 1 KB JSON', url: bare.url, pid: bare.pid, path: '/bare' },
+    { key: 'getOne', label: 'GET /tokens/{id}', url: tessera.url, pid: tessera.pid, paths: ids.map((id) => `${base}/${id}`), headers: auth },
+    { key: 'list10', label: 'GET /tokens?perPage=10', url: tessera.url, pid: tessera.pid, path: `${base}?perPage=10`, headers: auth },
+    { key: 'list100', label: 'GET /tokens?perPage=100', url: tessera.url, pid: tessera.pid, path: `${base}?perPage=100`, headers: auth },
     {
       key: 'create',
       label: 'POST /tokens',
       url: tessera.url,
+      pid: tessera.pid,
       method: 'POST',
       path: base,
       headers: auth,

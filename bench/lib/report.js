@@ -75,12 +75,12 @@ export function markdown(run) {
     '',
     '### Throughput (autocannon, separate process)',
     '',
-    '| endpoint | conns | req/s | p50 ms | p99 ms | vs bare | non-2xx |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| endpoint | conns | req/s | p50 ms | p99 ms | vs bare | server CPU µs/req | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [c, targets] of Object.entries(run.load)) {
     for (const t of Object.values(targets)) {
-      lines.push(`| ${t.label} | ${c} | ${fmt(t.reqPerSec)} | ${t.p50Ms.toFixed(1)} | ${t.p99Ms.toFixed(1)} | ${(t.ratioToBare * 100).toFixed(0)}% | ${t.non2xx + t.errors} |`);
+      lines.push(`| ${t.label} | ${c} | ${fmt(t.reqPerSec)} | ${t.p50Ms.toFixed(1)} | ${t.p99Ms.toFixed(1)} | ${(t.ratioToBare * 100).toFixed(0)}% | ${fmt(t.serverCpuUsPerReq)} | ${t.non2xx + t.errors} |`);
     }
   }
   lines.push('', `### Single-request latency (${run.settings.samples} sequential requests each)`, '', '| query | median ms | p99 ms | totalCount |', '| --- | ---: | ---: | ---: |');

@@ -39,6 +39,11 @@ async function seedSqlite(file, spec, log) {
   db.pragma('synchronous = NORMAL');
   // A large page cache keeps the eleven indexes in memory while they grow (seeder only).
   db.pragma('cache_size = -262144');
+  // Secondary indexes are dropped for the load and rebuilt afterwards from their own
+  // stored definitions (so they are exactly the migrations' indexes): building an index
+  // once from sorted data is far faster than growing eleven of them row by row.
+  const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tokens' AND sql IS NOT NULL").all();
+  for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
   const insert = db.prepare(`INSERT INTO tokens (${TOKEN_COLUMNS.join(', ')}) VALUES (${TOKEN_COLUMNS.map(() => '?').join(', ')})`);
   const insertBatch = db.transaction((batch) => {
     for (const row of batch) insert.run(row);
@@ -50,6 +55,8 @@ async function seedSqlite(file, spec, log) {
     done += batch.length;
     progress(log, done, spec.count, started);
   }
+  log(`  rebuilding ${indexes.length} indexes`);
+  for (const { sql } of indexes) db.exec(sql);
   db.transaction(() => {
     db.prepare('DELETE FROM instance_counts WHERE instance_id = ?').run(spec.instanceId);
     db.prepare(
@@ -72,6 +79,11 @@ async function seedPostgres(url, spec, log) {
     // One array parameter per column, unnested into rows: one round trip per batch.
     const columns = TOKEN_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`).join(', ');
     const text = `INSERT INTO tokens (${TOKEN_COLUMNS.join(', ')}) SELECT * FROM unnest(${columns})`;
+    // As for SQLite: drop the secondary indexes, load, rebuild them from their definitions.
+    const { rows: indexes } = await client.query(
+      "SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = 'tokens' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+    );
+    for (const { name } of indexes) await client.query(`DROP INDEX "${name}"`);
     const started = performance.now();
     let done = 0;
     for (const batch of tokenRows({ ...spec, batchSize: PG_BATCH })) {
@@ -80,6 +92,9 @@ async function seedPostgres(url, spec, log) {
       done += batch.length;
       progress(log, done, spec.count, started);
     }
+    log(`  rebuilding ${indexes.length} indexes`);
+    await client.query("SET maintenance_work_mem = '256MB'");
+    for (const { sql } of indexes) await client.query(sql);
     await client.query('BEGIN');
     await client.query('DELETE FROM instance_counts WHERE instance_id = $1', [spec.instanceId]);
     await client.query(
