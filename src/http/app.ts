@@ -33,10 +33,14 @@ export interface AppOptions {
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 
-/** Log serializers that cannot leak a token: no headers, no bodies. */
+// A JWT-shaped run (header.payload.signature) anywhere in a URL: a client that puts its
+// token in the query string or path must not get it written to the logs.
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+
+/** Log serializers that cannot leak a token: no headers, no bodies, tokens cut from URLs. */
 export const logSerializers = {
   req(req: { method: string; url: string; id: string; ip?: string }) {
-    return { method: req.method, url: req.url, id: req.id, remoteAddress: req.ip };
+    return { method: req.method, url: req.url.replace(JWT_LIKE, '[redacted]'), id: req.id, remoteAddress: req.ip };
   },
   res(res: { statusCode: number }) {
     return { statusCode: res.statusCode };
