@@ -7,6 +7,13 @@ export const LAG_MS = 60_000;
 
 export class LastUsedRecorder {
   private pending = new Map<string, LastUsedEntry>();
+  /**
+   * When each token's use was last queued by this process. A request may read the
+   * record before a queued write commits; without this it would queue a second write
+   * within the same minute.
+   */
+  private queuedAt = new Map<string, number>();
+  private latest = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -24,7 +31,16 @@ export class LastUsedRecorder {
   /** Notes a successful authentication; `stored` is the lastUsed the record holds. */
   note(instanceId: string, id: string, stored: number | undefined, now: number): void {
     if (stored !== undefined && now - stored < LAG_MS) return;
-    if (!this.pending.has(id)) this.pending.set(id, { instanceId, id, at: now });
+    const queued = this.queuedAt.get(id);
+    if (queued !== undefined && now - queued < LAG_MS) return;
+    this.queuedAt.set(id, now);
+    if (now > this.latest) this.latest = now;
+    this.pending.set(id, { instanceId, id, at: now });
+  }
+
+  /** Forgets queue times older than a minute (by the clock callers pass in), so memory stays bounded. */
+  private prune(): void {
+    for (const [id, at] of this.queuedAt) if (this.latest - at >= LAG_MS) this.queuedAt.delete(id);
   }
 
   async flush(): Promise<void> {
@@ -32,6 +48,7 @@ export class LastUsedRecorder {
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
+    this.prune();
     this.flushing = this.store
       .recordLastUsed(batch)
       .catch((err) => this.onError(err))
