@@ -84,6 +84,16 @@ export async function startServer(
     keys.reload().catch((err) => logger.warn({ err }, 'could not refresh signing keys'));
   }, KEY_REFRESH_MS);
   keyRefresh.unref();
+  // Keys changed by another replica or the CLI (PostgreSQL NOTIFY): reload now instead of
+  // at the next tick. The second reload starts after any already in flight, so it reads
+  // the committed change.
+  store.onChange((change) => {
+    if (change !== 'signingKeys') return;
+    keys
+      .reload()
+      .finally(() => keys.reload())
+      .catch((err) => logger.warn({ err }, 'could not reload signing keys after a change notice'));
+  });
   lastUsed.start();
 
   await app.listen({ port: config.port, host: config.host });

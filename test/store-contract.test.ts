@@ -440,6 +440,44 @@ describe.skipIf(!postgres)('postgres store', () => {
     }
   });
 
+  it('tells other processes about signing-key changes, and resyncs after losing the listener', async () => {
+    const watcher = openPostgresStore(db.url, { poolSize: 1 });
+    const writer = openPostgresStore(db.url, { poolSize: 1 });
+    const heard: string[] = [];
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 500 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      return heard.length;
+    };
+    try {
+      await writer.migrate();
+      watcher.onChange((c) => heard.push(c));
+      // The LISTEN connection is up once it shows in pg_stat_activity.
+      for (let i = 0; i < 500; i++) {
+        const r = await query(db.url, "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'", [db.name]);
+        if (r.rowCount) break;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      const kid = `notify-${newId(tick())}`;
+      await writer.insertSigningKey({ kid, algorithm: 'EdDSA', publicJwk: '{}', privateJwk: '{}', createdAt: 1 });
+      expect(await waitFor(1)).toBe(1);
+      expect(await writer.deleteSigningKey(kid)).toBe(true);
+      expect(await waitFor(2)).toBe(2);
+      expect(await writer.deleteSigningKey(kid)).toBe(false); // nothing changed, nothing announced
+      expect(heard).toEqual(['signingKeys', 'signingKeys']);
+
+      // Kill the LISTEN connection: the watcher reconnects and reports a possible change,
+      // since notifications sent meanwhile are lost.
+      const killed = await query(db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'", [db.name]);
+      expect(killed.rowCount).toBe(1);
+      expect(await waitFor(3)).toBe(3);
+      await writer.insertSigningKey({ kid, algorithm: 'EdDSA', publicJwk: '{}', privateJwk: '{}', createdAt: 1 });
+      expect(await waitFor(4)).toBe(4);
+      await writer.deleteSigningKey(kid);
+    } finally {
+      await Promise.all([watcher.close(), writer.close()]);
+    }
+  });
+
   it('serves page 0 of every sort and prefix/case-insensitive filters from indexes', async () => {
     const captured: Array<{ sql: string; parameters: readonly unknown[] }> = [];
     const store = openPostgresStore(db.url, { poolSize: 2, onQuery: (e) => captured.push(e.query) });

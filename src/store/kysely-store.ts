@@ -15,6 +15,7 @@ import type {
   ListSpec,
   NewToken,
   SigningKeyRecord,
+  StoreChange,
   TokenChanges,
   TokenRecord,
   TokenStore,
@@ -28,6 +29,15 @@ export interface StoreCapabilities {
    * database; without them the database has one writer process and needs no lock.
    */
   advisoryLocks: boolean;
+  /** Announces committed changes to other processes (PostgreSQL LISTEN/NOTIFY). */
+  changeFeed?: ChangeFeed;
+}
+
+export interface ChangeFeed {
+  /** Runs inside the writing transaction, so the announcement is sent only on commit. */
+  announce(trx: Transaction<Database>, change: StoreChange): Promise<void>;
+  subscribe(listener: (change: StoreChange) => void): void;
+  close(): Promise<void>;
 }
 
 const SORT_COLUMN: Record<SortField, keyof TokensTable> = {
@@ -116,7 +126,12 @@ export class KyselyTokenStore implements TokenStore {
     });
   }
 
+  onChange(listener: (change: StoreChange) => void): void {
+    this.caps.changeFeed?.subscribe(listener);
+  }
+
   async close(): Promise<void> {
+    await this.caps.changeFeed?.close();
     await this.db.destroy();
     await this.onClose();
   }
@@ -323,21 +338,28 @@ export class KyselyTokenStore implements TokenStore {
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.db
-      .insertInto('signing_keys')
-      .values({
-        kid: key.kid,
-        algorithm: key.algorithm,
-        public_jwk: key.publicJwk,
-        private_jwk: key.privateJwk,
-        created_at: key.createdAt,
-      })
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          algorithm: key.algorithm,
+          public_jwk: key.publicJwk,
+          private_jwk: key.privateJwk,
+          created_at: key.createdAt,
+        })
+        .execute();
+      await this.caps.changeFeed?.announce(trx, 'signingKeys');
+    });
   }
 
   async deleteSigningKey(kid: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('signing_keys').where('kid', '=', kid).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('signing_keys').where('kid', '=', kid).executeTakeFirst();
+      const deleted = Number(result.numDeletedRows) > 0;
+      if (deleted) await this.caps.changeFeed?.announce(trx, 'signingKeys');
+      return deleted;
+    });
   }
 
   private async adjustCount(trx: Transaction<Database>, instanceId: string, status: string, delta: number) {

@@ -3,8 +3,9 @@
 // query parameters Tessera reads and removes (pool_max, connect_timeout_ms,
 // query_timeout_ms), so `--database`/`DATABASE_URL` stays the one setting.
 import pg from 'pg';
-import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
-import { KyselyTokenStore } from './kysely-store.js';
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
+import { KyselyTokenStore, type ChangeFeed } from './kysely-store.js';
+import { CHANGE_CHANNEL, PgChangeListener } from './pg-notify.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -85,5 +86,15 @@ export function openPostgresStore(url: string, overrides: PostgresOptions = {}):
     dialect: new PostgresDialect({ pool }),
     ...(options.onQuery ? { log: options.onQuery } : {}),
   });
-  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true });
+  // The LISTEN connection opens only when something subscribes (the server does; the
+  // CLI does not).
+  const listener = new PgChangeListener(connectionString);
+  const changeFeed: ChangeFeed = {
+    announce: async (trx, change) => {
+      await sql`SELECT pg_notify(${CHANGE_CHANNEL}, ${change})`.execute(trx);
+    },
+    subscribe: (l) => listener.subscribe(l),
+    close: () => listener.close(),
+  };
+  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true, changeFeed });
 }

@@ -77,6 +77,9 @@ export interface SigningKeyRecord {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** Shared state other processes may change under a running replica. */
+export type StoreChange = 'signingKeys';
+
 export interface TokenStore {
   readonly dialect: Dialect;
   /** Where the data lives, for logs (never includes a password). */
@@ -89,6 +92,13 @@ export interface TokenStore {
    * together do one-time work (creating the `default` instance) exactly once.
    */
   runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` soon after any process commits a change of that kind (PostgreSQL:
+   * LISTEN/NOTIFY), and again after a lost notification connection comes back. Where
+   * the database has a single process (SQLite) it never fires; callers keep polling as
+   * the safety net in every case.
+   */
+  onChange(listener: (change: StoreChange) => void): void;
   close(): Promise<void>;
 
   createInstance(instance: InstanceRecord): Promise<void>;
