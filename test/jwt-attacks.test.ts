@@ -167,6 +167,25 @@ describe('keys', () => {
   });
 });
 
+describe('a key rotated by another process', () => {
+  it('a token signed with a key this server has not loaded yet verifies at once (the miss triggers a reload)', async () => {
+    const a = await startTestServer();
+    const b = await startTestServer({ database: a.database });
+    try {
+      // b refreshed its keys moments ago (on start); a rotates and signs with the new key.
+      const fresh = await rotateSigningKey(a.server.store);
+      await a.server.keys.reload();
+      const tok = await mintToken(a, ['instanceApiTokens.get']);
+      expect(decode(segments(tok.token)[0]).kid).toBe(fresh.kid);
+      const res = await b.api(tok.token)('GET', `/instances/${a.instanceId}/tokens`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    } finally {
+      await b.server.close();
+      await a.close();
+    }
+  });
+});
+
 describe('the stored record is authoritative', () => {
   it('a token forged with the real key for a non-existent token id', async () => {
     await expect401(edJwt({ alg: 'EdDSA', kid: t.server.keys.signingKey().kid }, claimsOf('ffffffffffffffffffffffff')), 'unknown');

@@ -36,6 +36,8 @@ export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private current: LoadedKey | undefined;
   private lastReload = 0;
+  /** Last reload caused by an unknown kid; separate from lastReload so the timer's reloads cannot starve it. */
+  private lastMissReload = 0;
   private reloading: Promise<void> | undefined;
   private listeners: Array<(removed: string[]) => void> = [];
 
@@ -90,7 +92,11 @@ export class KeyRing {
   async verificationKey(kid: string): Promise<CryptoKey | undefined> {
     const known = this.keys.get(kid);
     if (known) return known.publicKey;
-    if (Date.now() - this.lastReload >= this.minReloadIntervalMs) {
+    // Rate-limited by the last miss, not by the last reload: the periodic refresh
+    // runs every second and would otherwise keep a just-rotated key unknown until its
+    // next tick.
+    if (Date.now() - this.lastMissReload >= this.minReloadIntervalMs) {
+      this.lastMissReload = Date.now();
       await this.reload();
       return this.keys.get(kid)?.publicKey;
     }
