@@ -219,6 +219,8 @@ describe('single token: path ids, PATCH body, 404 (SPEC 2.4)', () => {
     ['bad status', { status: 'deleted' }, ['body.status', 'active']],
     ['unknown property', { creationDate: future() }, ['body.creationDate', 'not an allowed property']],
     ['an array', [], ['body', 'JSON object']],
+    ['null', 'null', ['body', 'JSON object']],
+    ['a number', '5', ['body', 'JSON object']],
     ['invalid JSON', '{', ['body', 'not valid JSON']],
   ];
   for (const [label, body, fragments] of badPatch) {

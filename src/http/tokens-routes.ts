@@ -90,11 +90,12 @@ export const tokensRoutes =
         // Say plainly that scope and expiry are fixed, before the generic "not allowed".
         preValidation: async (request) => {
           const body = request.body as Record<string, unknown> | undefined;
-          if (body === undefined || body === null) {
+          // No body at all is "no changes"; a JSON null is left to the schema (400).
+          if (body === undefined) {
             request.body = {} as typeof request.body;
             return;
           }
-          if (typeof body !== 'object' || Array.isArray(body)) return;
+          if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
           const fixed = IMMUTABLE_FIELDS.find((f) => Object.prototype.hasOwnProperty.call(body, f));
           if (fixed) {
             throw validation(`body.${fixed} cannot be changed after creation; create a new token instead (PATCH accepts name, description and status)`);
