@@ -16,6 +16,7 @@ export interface SoakReport {
   acknowledgedDeletes: number;
   rssStartMiB?: number;
   rssEndMiB?: number;
+  rssSamplesMiB: number[];
   serverExitCode: number | null;
   database: {
     tokensStored: number;

@@ -227,8 +227,12 @@ export async function soak({ durationMs = 60_000, connections = 50, warmupMs = 1
       // A short warm-up so the start figure is of a running server, not a cold one.
       const warm = await driveLoad({ url: server.url, instanceId, token, durationMs: warmupMs, connections });
       const rssStart = rssOf(server.child.pid);
-      const load = await driveLoad({ url: server.url, instanceId, token, durationMs, connections });
+      // RSS over time, to tell a plateau (caches filling) from steady growth (a leak).
+      const rssSamples = [];
+      const sampler = setInterval(() => rssSamples.push(rssOf(server.child.pid)), Math.max(1_000, durationMs / 12));
+      const load = await driveLoad({ url: server.url, instanceId, token, durationMs, connections }).finally(() => clearInterval(sampler));
       const rssEnd = rssOf(server.child.pid);
+      load.rssSamples = rssSamples;
       // The warm-up's acknowledgements are checked too; its requests are not counted.
       for (const id of warm.created) load.created.add(id);
       for (const id of warm.deleted) load.deleted.add(id);
@@ -258,6 +262,7 @@ export async function soak({ durationMs = 60_000, connections = 50, warmupMs = 1
       acknowledgedDeletes: result.deleted.size,
       rssStartMiB: result.rssStart && +(result.rssStart / 2 ** 20).toFixed(1),
       rssEndMiB: result.rssEnd && +(result.rssEnd / 2 ** 20).toFixed(1),
+      rssSamplesMiB: (result.rssSamples ?? []).filter(Boolean).map((b) => +(b / 2 ** 20).toFixed(1)),
       serverExitCode: result.exitCode,
       database: db,
       ok: result.stats.serverErrors === 0 && result.stats.connectionErrors === 0 && result.stats.unexpected === 0 && db.consistent && result.exitCode === 0,
@@ -290,6 +295,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       `acknowledged creates: ${report.acknowledgedCreates}  deletes: ${report.acknowledgedDeletes}  tokens stored: ${report.database.tokensStored}`,
       `database: missing creates ${report.database.missingCreates}, deleted still present ${report.database.presentDeletes}, counters agree ${report.database.countersAgree}, integrity ${report.database.integrity}`,
       `server RSS: start ${report.rssStartMiB} MiB, end ${report.rssEndMiB} MiB; exit code after SIGTERM ${report.serverExitCode}`,
+      `server RSS samples (MiB): ${report.rssSamplesMiB.join(' ')}`,
       report.ok ? 'result: OK' : `result: FAILED ${JSON.stringify(report.examples)}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
