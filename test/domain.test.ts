@@ -113,12 +113,14 @@ describe('parseListQuery (SPEC 2.2)', () => {
     expect(parseListQuery({ page: '007' }).page).toBe(7);
   });
 
-  it('filter without filterField applies to name; empty filter means none', () => {
+  it('filter without filterField applies to name; an empty filter or an empty filterField means none', () => {
     const q = parseListQuery({ filter: 'Ci*' });
     expect(q.filterField).toBe('name');
     expect(q.nameGlob?.test('ci-deploy')).toBe(true);
     expect(q.statuses).toBeUndefined();
-    expect(parseListQuery({ filter: 'x', filterField: '' }).filterField).toBe('name');
+    const blankField = parseListQuery({ filter: 'x', filterField: '' });
+    expect(blankField.filterField).toBeUndefined();
+    expect(blankField.nameGlob).toBeUndefined();
     const none = parseListQuery({ filter: '', filterField: 'status' });
     expect(none.filter).toBeUndefined();
     expect(none.filterField).toBeUndefined();

@@ -127,12 +127,15 @@ describe('glob filters through the API', () => {
     expect(res.body).toMatchObject({ filter: 'a?c', filterField: 'name', totalCount: 3, count: 3 });
   });
 
-  it('empty filter or filterField alone means no filtering', async () => {
+  it('an empty filter, an empty filterField, or filterField alone means no filtering', async () => {
     const all = NAMES.length + 1;
     expect((await admin('GET', `${base}?filter=`)).body.totalCount).toBe(all);
     expect((await admin('GET', `${base}?filterField=name`)).body.totalCount).toBe(all);
     expect((await admin('GET', `${base}?filterField=status`)).body.totalCount).toBe(all);
-    expect((await admin('GET', `${base}?filterField=&filter=ab`)).body.totalCount).toBe(1);
+    const blankField = await admin('GET', `${base}?filterField=&filter=ab`);
+    expect(blankField.body.totalCount).toBe(all);
+    expect(blankField.body.filter).toBeUndefined();
+    expect((await admin('GET', `${base}?filter=ab`)).body.totalCount).toBe(1);
   });
 
   const STATUS: Array<[string, 'active' | 'inactive' | 'both' | 'none']> = [

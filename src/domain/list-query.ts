@@ -38,8 +38,10 @@ export function parseListQuery(q: ListQuery): ParsedListQuery {
     throw validation('query.page must be a non-negative integer small enough that page * perPage is a safe integer');
   }
   const parsed: ParsedListQuery = { sortField, sortDirection, page, perPage };
-  if (q.filter !== undefined && q.filter !== '') {
-    const filterField: FilterField = q.filterField ? q.filterField : 'name';
+  // SPEC 2.2: an empty filter or an explicitly empty filterField means no filtering;
+  // a filter without any filterField applies to name.
+  if (q.filter !== undefined && q.filter !== '' && q.filterField !== '') {
+    const filterField: FilterField = q.filterField ?? 'name';
     const glob = compileGlob(q.filter);
     parsed.filterField = filterField;
     parsed.filter = q.filter;
