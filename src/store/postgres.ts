@@ -80,8 +80,12 @@ export function openPostgresStore(url: string, overrides: PostgresOptions = {}):
   const { connectionString, options: fromUrl } = parsePostgresUrl(url);
   const options = { ...fromUrl, ...overrides };
   const pool = createPool(connectionString, options);
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection must not crash the process. The pool listens only
+  // while a client is idle; a client checked out for a query would otherwise emit an
+  // unhandled 'error' when the server goes away mid-use. The query itself still fails
+  // (→ 503), and the pool discards the dead client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     ...(options.onQuery ? { log: options.onQuery } : {}),

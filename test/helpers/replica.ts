@@ -14,6 +14,8 @@ export interface Replica {
   proc: ChildProcess;
   /** Everything the process wrote to stdout so far (JSON log lines and bootstrap text). */
   output(): string;
+  /** Everything the process wrote to stderr so far. */
+  errors(): string;
   /** True while the process is running. */
   alive(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
@@ -60,6 +62,7 @@ export async function startReplica(database: string, env: Record<string, string>
     url,
     proc,
     output: () => out,
+    errors: () => err,
     alive: () => proc.exitCode === null && proc.signalCode === null,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
