@@ -1,9 +1,13 @@
 // SPEC 2.2 glob filters: `*` any run, `?` exactly one character, everything else
 // literal (`%`, `_`, `\`, `[`, regex characters), case-insensitive, whole value.
-// First the pure module, then the same cases end to end through the API and the store.
+// First the pure module, then the same cases end to end through the API and the store,
+// on SQLite and on PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileGlob, prefixUpperBound } from '../src/domain/glob.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from './helpers/postgres.js';
 import { startTestServer, type Api, type TestServer } from './helpers/server.js';
+
+const DIALECTS = ['sqlite', ...((await postgresAvailable('glob')) ? ['postgres'] : [])] as const;
 
 // [glob, matches, does not match]
 const CASES: Array<[string, string[], string[]]> = [
@@ -64,15 +68,17 @@ describe('compileGlob (pure)', () => {
   });
 });
 
-describe('glob filters through the API', () => {
+for (const dialect of DIALECTS) describe(`glob filters through the API (${dialect})`, () => {
   let t: TestServer;
   let admin: Api;
   let base: string;
+  let pgDatabase: TestDatabase | undefined;
   const NAMES = ['100%', '1000', 'a_c', 'abc', 'a\\b', 'ab', '[abc]', 'a', 'b', 'a.c', 'ALPHA', 'alpha', 'alphabet', 'x-y', 'éa', 'Éb', '😀x', 'multi\nline'];
   const INACTIVE = new Set(['abc', 'alpha', '1000']);
 
   beforeAll(async () => {
-    t = await startTestServer();
+    if (dialect === 'postgres') pgDatabase = await createTestDatabase();
+    t = await startTestServer(pgDatabase ? { database: pgDatabase.url } : {});
     admin = t.api(t.adminToken);
     base = `/instances/${t.instanceId}/tokens`;
     for (const name of NAMES) {
@@ -80,7 +86,10 @@ describe('glob filters through the API', () => {
       expect(res.status).toBe(201);
     }
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await pgDatabase?.drop();
+  });
 
   async function names(query: string): Promise<string[]> {
     const res = await admin('GET', `${base}?perPage=1000&${query}`);

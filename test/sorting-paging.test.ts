@@ -1,17 +1,16 @@
 // SPEC 2.2 ordering: for every sort field and direction, walking all pages with a small
 // perPage yields every token exactly once, in the order computed here independently
 // (case-insensitive names, undated tokens last ascending and first descending, ties
-// broken by id ascending). Runs on SQLite, and on PostgreSQL when
-// TESSERA_TEST_POSTGRES_URL is set (in a database of its own, dropped afterwards).
+// broken by id ascending). Runs on SQLite and on PostgreSQL (a database of its own,
+// dropped afterwards; see helpers/postgres.ts for when PostgreSQL is skipped).
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/domain/ids.js';
 import { SORT_FIELDS, type SortField } from '../src/schema/api.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from './helpers/postgres.js';
 import { startTestServer, type Api, type TestServer } from './helpers/server.js';
 
-const POSTGRES_ADMIN = process.env.TESSERA_TEST_POSTGRES_URL;
-const DIALECTS = ['sqlite', ...(POSTGRES_ADMIN ? ['postgres'] : [])] as const;
+const DIALECTS = ['sqlite', ...((await postgresAvailable('sorting-paging')) ? ['postgres'] : [])] as const;
 
 const NAMES = ['alpha', 'Alpha', 'ALPHA', 'Bravo', 'bravo', 'charlie', 'delta', 'Delta', 'echo', 'émile', 'Zoë', 'zulu',
   '_under', '%pct', '10', '9', 'ｆullwidth', '😀 smile', 'a b', 'a-b', 'a.b', 'aB', 'Ab'];
@@ -77,19 +76,13 @@ for (const dialect of DIALECTS) {
     let admin: Api;
     let base: string;
     let items: Item[];
-    let pgDatabase: string | undefined;
+    let pgDatabase: TestDatabase | undefined;
 
     beforeAll(async () => {
       let database: string | undefined;
       if (dialect === 'postgres') {
-        pgDatabase = `tessera_sort_${randomBytes(4).toString('hex')}`;
-        const client = new pg.Client({ connectionString: POSTGRES_ADMIN });
-        await client.connect();
-        await client.query(`CREATE DATABASE ${pgDatabase}`);
-        await client.end();
-        const url = new URL(POSTGRES_ADMIN!);
-        url.pathname = `/${pgDatabase}`;
-        database = url.toString();
+        pgDatabase = await createTestDatabase();
+        database = pgDatabase.url;
       }
       t = await startTestServer(database ? { database } : {});
       admin = t.api(t.adminToken);
@@ -127,12 +120,7 @@ for (const dialect of DIALECTS) {
 
     afterAll(async () => {
       await t?.close();
-      if (pgDatabase) {
-        const client = new pg.Client({ connectionString: POSTGRES_ADMIN });
-        await client.connect();
-        await client.query(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
-        await client.end();
-      }
+      await pgDatabase?.drop();
     });
 
     for (const field of SORT_FIELDS) {
