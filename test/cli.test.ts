@@ -1,8 +1,9 @@
 // SPEC 7 and issue 2 item 6: the `tessera` executable as an operator runs it.
+import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jwtsIn, logEntries, runCli, spawnServe, type ServeProcess } from './helpers/cli.js';
+import { cleanEnv, jwtsIn, logEntries, REPO_ROOT, runCli, spawnServe, type ServeProcess } from './helpers/cli.js';
 import { makeApi, tempDir } from './helpers/server.js';
 
 const dir = tempDir('tessera-cli-');
@@ -36,6 +37,15 @@ describe('instances', () => {
     expect(jwtsIn(out.token)).toEqual([out.token]);
   });
 
+  it('works as `npx tessera …` from the repository root', async () => {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile('npx', ['--no-install', 'tessera', 'instances', 'create', '--name', 'via-npx', '--json', '--database', database], { cwd: REPO_ROOT, env: cleanEnv(), timeout: 60_000 }, (err, out, errOut) =>
+        err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+      ),
+    );
+    expect(JSON.parse(stdout).instance.name).toBe('via-npx');
+  });
+
   it('instances create without --json prints the id and the token once', async () => {
     const res = await runCli(['instances', 'create', '--name', 'beta', '--database', database]);
     expect(res.code, res.stderr).toBe(0);
@@ -57,7 +67,7 @@ describe('instances', () => {
     const json = await runCli(['instances', 'list', '--json', '--database', database]);
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout);
-    expect(out.items.map((i: { name: string }) => i.name)).toEqual(['acme', 'beta']);
+    expect(out.items.map((i: { name: string }) => i.name)).toEqual(['acme', 'via-npx', 'beta']);
     for (const i of out.items) expect(Object.keys(i).sort()).toEqual(['creationDate', 'id', 'name']);
     expect(json.stdout).not.toMatch(/eyJ/);
     const table = await runCli(['instances', 'list', '--database', database]);
