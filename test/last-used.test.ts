@@ -42,12 +42,12 @@ describe('lastUsed through the API', () => {
     expect(lastUsed).toBeLessThanOrEqual(after);
   });
 
-  it('failed authentications do not count', async () => {
+  it('failed authentications do not count; a successful one refused for scope (403) does', async () => {
     const tok = await mintToken(t, ['instanceApiTokens.get'], { status: 'inactive' });
     expect((await t.api(tok.token)('GET', `/instances/${t.instanceId}/tokens`)).status).toBe(401);
     const noScope = await mintToken(t, ['instance.get']);
     expect((await t.api(noScope.token)('GET', `/instances/${t.instanceId}/tokens/${noScope.id}`)).status).toBe(403);
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitForLastUsed(noScope.id);
     expect((await getAsAdmin(tok.id)).lastUsed).toBeUndefined();
   });
 
