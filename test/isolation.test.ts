@@ -5,10 +5,12 @@
 // The expected answer is computed here from the SPEC tables, not from src/domain.
 // Every response is also searched for ids of another instance (no leak through items,
 // totalCount or messages), and a 403 must read the same whether the target exists.
+// Runs on SQLite and on the real PostgreSQL server (the queries differ per dialect).
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiTokenPost } from '../src/schema/api.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from './helpers/postgres.js';
 import { shapeProblem, type Route } from './helpers/spec-shapes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -74,6 +76,7 @@ interface Caller {
 }
 
 let t: TestServer;
+let pgDatabase: TestDatabase | undefined;
 const instances: string[] = [];
 const model: Array<Map<string, ModelToken>> = [];
 const callers: Caller[] = [];
@@ -81,6 +84,7 @@ let requests = 0;
 let leaksChecked = 0;
 
 const HEX24 = /[0-9a-fA-F]{24}/g;
+const DIALECTS = ['sqlite', ...((await postgresAvailable('isolation')) ? ['postgres'] : [])] as const;
 
 /** Ids the given instance may legitimately show: its own, its tokens', their creators'. */
 function idsOwnedBy(i: number): Set<string> {
@@ -242,8 +246,14 @@ async function attempt(a: Attempt): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  t = await startTestServer();
+async function setUp(dialect: (typeof DIALECTS)[number]): Promise<void> {
+  instances.length = 0;
+  model.length = 0;
+  callers.length = 0;
+  requests = 0;
+  leaksChecked = 0;
+  if (dialect === 'postgres') pgDatabase = await createTestDatabase();
+  t = await startTestServer(pgDatabase ? { database: pgDatabase.url } : {});
   // The bootstrap instance plus two more; every instance gets one caller per scope set.
   instances.push(t.instanceId);
   model.push(new Map([[t.adminTokenId, { id: t.adminTokenId, name: 'default admin', scope: ['all.Instance'], status: 'active' }]]));
@@ -262,14 +272,17 @@ beforeAll(async () => {
     await addTarget(i, ['instanceApiTokens.get']);
     await addTarget(i, ['all.Instance'], 'inactive');
   }
-});
+}
 
-afterAll(async () => {
-  await t?.close();
-  console.log(`isolation: ${requests} requests, ${leaksChecked} responses searched for other instances' ids and names`);
-});
+describe.each(DIALECTS)('isolation across instances and scopes (SPEC 3) on %s', (dialect) => {
+  beforeAll(async () => setUp(dialect));
+  afterAll(async () => {
+    await t?.close();
+    await pgDatabase?.drop();
+    pgDatabase = undefined;
+    console.log(`isolation on ${dialect}: ${requests} requests, ${leaksChecked} responses searched for other instances' ids and names`);
+  });
 
-describe('isolation across instances and scopes (SPEC 3)', () => {
   it('every caller scope × every action × every instance × existing and missing targets', async () => {
     for (const caller of callers) {
       for (let i = 0; i < instances.length; i++) {
@@ -325,7 +338,7 @@ describe('isolation across instances and scopes (SPEC 3)', () => {
         }
         await attempt(a);
       }),
-      { numRuns: 600, endOnFailure: true },
+      { numRuns: 400, endOnFailure: true },
     );
   }, 120_000);
 
