@@ -1,6 +1,7 @@
 // SPEC 7 and issue 2 item 6: the `tessera` executable as an operator runs it.
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, jwtsIn, logEntries, REPO_ROOT, runCli, spawnServe, type ServeProcess } from './helpers/cli.js';
@@ -146,6 +147,35 @@ describe('serve', () => {
     expect(second.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await makeApi(second.url, created)('GET', `/instances/${instanceId}/tokens`)).status).toBe(200);
     expect((await second.stop('SIGTERM')).code).toBe(0);
+  });
+
+  it('SIGTERM lets a request already in flight finish, then exits 0', async () => {
+    const s = await serve(['--database', database]);
+    const { hostname, port } = new URL(s.url);
+    const socket = connect(Number(port), hostname);
+    let response = '';
+    socket.on('data', (d) => {
+      response += d;
+      // The response is complete once its JSON body closes; then hang up like a client would.
+      if (/\r\n\r\n\{.*\}$/s.test(response)) socket.end();
+    });
+    const closed = new Promise((r) => socket.on('close', r));
+    const body = JSON.stringify({ name: 'in flight during shutdown' });
+    socket.write(
+      `POST /instances/${instanceId}/tokens HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${adminToken}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Request-Id: drain-me\r\n\r\n`,
+    );
+    // Wait until the server has logged the request (its headers are in), then stop it
+    // before the body has been sent.
+    for (let i = 0; i < 200 && !logEntries(s.stdout()).some((e) => e.reqId === 'drain-me'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(logEntries(s.stdout()).some((e) => e.reqId === 'drain-me')).toBe(true);
+    s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.write(body);
+    const exit = await s.exited;
+    await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 201/);
+    expect(exit.code).toBe(0);
   });
 
   it('defaults to ./data/tessera.db in the working directory', async () => {
