@@ -58,6 +58,7 @@ describe.skipIf(!enabled)('two replicas on one PostgreSQL database', () => {
     adminB = makeApi(b.url, adminToken);
   });
   afterAll(async () => {
+    for (const r of [a, b]) if (r && !r.alive()) console.error(`replica died:\n${r.output().slice(-3000)}\n${r.errors()}`);
     await Promise.all([a?.stop(), b?.stop()]);
     await db?.drop();
   });
