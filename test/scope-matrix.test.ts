@@ -74,6 +74,16 @@ for (const c of ACTION_CASES) {
       expect(res.body.message).toContain('instanceId');
     });
 
+    it('403 for another instance or a missing scope comes before validating the rest of the request', async () => {
+      const junk = c.needsTarget ? 'not-an-id' : undefined;
+      const query = '?perPage=0&_links=maybe';
+      const body = c.method === 'GET' ? undefined : { bogus: true };
+      const other = await t.api(t.adminToken)(c.method, pathFor(c, otherInstanceId, junk) + query, body);
+      expectError(other, 403, 'Forbidden');
+      const weak = await t.api(tokenByScope.get('instance.get'))(c.method, pathFor(c, t.instanceId, junk) + query, body);
+      expectError(weak, 403, 'Forbidden');
+    });
+
     for (const scope of grantingScopesOf(c.action)) {
       it(`allowed with granting scope ${scope}`, async () => {
         const res = await callAction(t, c, tokenByScope.get(scope), { callerScope: [scope] });
