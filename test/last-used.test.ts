@@ -117,6 +117,24 @@ describe('LastUsedRecorder on a real SQLite store', () => {
     expect(await stored(id)).toBe(T + LAG_MS);
   });
 
+  it('a fresh recorder (after a restart, or on another replica) honours the stored value', async () => {
+    const id = await newToken();
+    const first = new LastUsedRecorder(store, (e) => {
+      throw e;
+    });
+    await use(first, id, T);
+    await first.flush();
+    const second = new LastUsedRecorder(store, (e) => {
+      throw e;
+    });
+    await use(second, id, T + LAG_MS - 1000);
+    await second.flush();
+    expect(await stored(id)).toBe(T);
+    await use(second, id, T + LAG_MS + 1000);
+    await second.flush();
+    expect(await stored(id)).toBe(T + LAG_MS + 1000);
+  });
+
   it('over any sequence of uses: lag at most 60 s and at most one write per minute', async () => {
     const rec = new LastUsedRecorder(store, (e) => {
       throw e;
