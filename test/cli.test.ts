@@ -154,11 +154,9 @@ describe('serve', () => {
     const { hostname, port } = new URL(s.url);
     const socket = connect(Number(port), hostname);
     let response = '';
-    socket.on('data', (d) => {
-      response += d;
-      // The response is complete once its JSON body closes; then hang up like a client would.
-      if (/\r\n\r\n\{.*\}$/s.test(response)) socket.end();
-    });
+    // The client never hangs up: the server must close the connection after the
+    // response (Connection: close while draining) rather than wait out keep-alive.
+    socket.on('data', (d) => (response += d));
     const closed = new Promise((r) => socket.on('close', r));
     const body = JSON.stringify({ name: 'in flight during shutdown' });
     socket.write(
@@ -175,6 +173,7 @@ describe('serve', () => {
     const exit = await s.exited;
     await closed;
     expect(response).toMatch(/^HTTP\/1\.1 201/);
+    expect(response.toLowerCase()).toContain('connection: close');
     expect(exit.code).toBe(0);
   });
 

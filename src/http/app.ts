@@ -95,8 +95,15 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     }
   });
 
+  // While shutting down, ask keep-alive clients to hang up after their response, so
+  // draining does not wait out the keep-alive timeout of connections that just went idle.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   registerErrorHandling(app);
