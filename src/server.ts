@@ -43,7 +43,8 @@ export async function openCore(config: Pick<Config, 'database' | 'sqliteSynchron
   try {
     await store.migrate();
     const keys = new KeyRing(store);
-    await keys.init();
+    // Locked, so replicas starting together on an empty database create one first key.
+    await store.runExclusive('signing-keys', () => keys.init());
     return { store, keys, service: new TokenService(store, keys) };
   } catch (err) {
     await store.close().catch(() => {});

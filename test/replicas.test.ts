@@ -69,6 +69,7 @@ describe.skipIf(!enabled)('two replicas on one PostgreSQL database', () => {
     const defaults = await query(db.url, "SELECT id FROM instances WHERE name = 'default'");
     expect(defaults.rows, 'exactly one replica bootstraps the default instance').toHaveLength(1);
     expect((a.output() + b.output()).match(/Created instance "default"/g)).toHaveLength(1);
+    expect((await query(db.url, 'SELECT kid FROM signing_keys')).rows, 'one first signing key').toHaveLength(1);
     for (const r of [a, b]) {
       const health = await makeApi(r.url, undefined)('GET', '/health');
       expect(health.status).toBe(200);

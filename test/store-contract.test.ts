@@ -3,6 +3,7 @@
 // TESSERA_TEST_DIALECTS=sqlite (or postgres) to narrow the list.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileGlob } from '../src/domain/glob.js';
 import { newId } from '../src/domain/ids.js';
@@ -435,8 +436,35 @@ describe.skipIf(!postgres)('postgres store', () => {
         )),
       );
       expect(most).toBe(1);
+      // The lock does not take a slot of the request pool, so the section can use it.
+      const tiny = openPostgresStore(`${db.url}?pool_max=1`);
+      stores.push(tiny);
+      await expect(tiny.runExclusive('overlap', async () => (await tiny.listInstances()).length)).resolves.toBeGreaterThanOrEqual(0);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('discards a connection whose query timed out instead of lending it out again', async () => {
+    const store = openPostgresStore(`${db.url}?pool_max=1&query_timeout_ms=300`);
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await store.migrate();
+      const known = { id: newId(tick()), name: 'known', creationDate: clock };
+      await store.createInstance(known);
+      // Another session inserts the same id and keeps its transaction open, so a plain
+      // (non-transactional) insert of that id waits until the client gives up on it ...
+      const contested = { id: newId(tick()), name: 'contested', creationDate: clock };
+      await locker.query('BEGIN');
+      await locker.query('INSERT INTO instances (id, name, created_at) VALUES ($1, $2, $3)', [contested.id, 'other', clock]);
+      await expect(store.createInstance(contested)).rejects.toThrow(/timeout/i);
+      // ... and the pool's only slot gets a fresh connection, not the one still waiting.
+      expect((await store.getInstance(known.id))?.name).toBe('known');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+      await store.close();
     }
   });
 

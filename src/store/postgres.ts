@@ -3,7 +3,7 @@
 // query parameters Tessera reads and removes (pool_max, connect_timeout_ms,
 // query_timeout_ms), so `--database`/`DATABASE_URL` stays the one setting.
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import { KyselyTokenStore, type ChangeFeed } from './kysely-store.js';
 import { CHANGE_CHANNEL, PgChangeListener } from './pg-notify.js';
 import type { Database } from './schema.js';
@@ -67,7 +67,8 @@ export function createPool(connectionString: string, options: PostgresOptions = 
     connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    query_timeout: options.queryTimeoutMs ?? 10_000,
+    // 0 turns the limit off (migrations).
+    query_timeout: options.queryTimeoutMs === 0 ? undefined : (options.queryTimeoutMs ?? 10_000),
     keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
@@ -76,20 +77,58 @@ export function createPool(connectionString: string, options: PostgresOptions = 
   });
 }
 
-export function openPostgresStore(url: string, overrides: PostgresOptions = {}): KyselyTokenStore {
-  const { connectionString, options: fromUrl } = parsePostgresUrl(url);
-  const options = { ...fromUrl, ...overrides };
-  const pool = createPool(connectionString, options);
+const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+/**
+ * The pg pool as Kysely sees it, with one difference: a client whose query hit the
+ * client-side timeout is destroyed on release instead of returned to the pool. pg
+ * leaves that query running on the connection, so the next request to borrow it
+ * would queue behind a query that may never answer.
+ */
+function poolForKysely(pool: pg.Pool): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const timedOut = new WeakSet<pg.PoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = {
+          query: (async (text: unknown, parameters?: ReadonlyArray<unknown>) => {
+            try {
+              return await client.query(text as string, parameters as unknown[]);
+            } catch (err) {
+              if ((err as Error)?.message === QUERY_TIMEOUT_MESSAGE) timedOut.add(client);
+              throw err;
+            }
+          }) as unknown as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy || timedOut.has(client) ? true : undefined),
+        };
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
+function kyselyOn(pool: pg.Pool, onQuery?: (event: LogEvent) => void): Kysely<Database> {
   // A client losing its connection must not crash the process. The pool listens only
   // while a client is idle; a client checked out for a query would otherwise emit an
   // unhandled 'error' when the server goes away mid-use. The query itself still fails
   // (→ 503), and the pool discards the dead client when it is released.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
-    ...(options.onQuery ? { log: options.onQuery } : {}),
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: poolForKysely(pool) }),
+    ...(onQuery ? { log: onQuery } : {}),
   });
+}
+
+export function openPostgresStore(url: string, overrides: PostgresOptions = {}): KyselyTokenStore {
+  const { connectionString, options: fromUrl } = parsePostgresUrl(url);
+  const options = { ...fromUrl, ...overrides };
+  const db = kyselyOn(createPool(connectionString, options), options.onQuery);
   // The LISTEN connection opens only when something subscribes (the server does; the
   // CLI does not).
   const listener = new PgChangeListener(connectionString);
@@ -100,5 +139,9 @@ export function openPostgresStore(url: string, overrides: PostgresOptions = {}):
     subscribe: (l) => listener.subscribe(l),
     close: () => listener.close(),
   };
-  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true, changeFeed });
+  // Migrations and exclusive sections get their own small pool without the query
+  // timeout: a replica may wait on a lock, or run a migration, for longer than one
+  // request should.
+  const maintenanceDb = () => kyselyOn(createPool(connectionString, { ...options, poolSize: 2, queryTimeoutMs: 0 }), options.onQuery);
+  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true, changeFeed, maintenanceDb });
 }
