@@ -148,6 +148,8 @@ describe('POST body (SPEC 2.3)', () => {
     ['null', 'null', ['body']],
     ['invalid JSON', '{"name": ', ['body', 'not valid JSON']],
     ['__proto__ key', '{"name":"x","__proto__":{"admin":true}}', ['body']],
+    ['a name with an unpaired surrogate', '{"name":"\\ud800 lone"}', ['body.name', 'unpaired surrogate']],
+    ['a description with an unpaired surrogate', '{"name":"ok","description":"x\\udfff"}', ['body.description', 'unpaired surrogate']],
   ];
   for (const [label, body, fragments] of bad) {
     it(`rejects ${label}`, async () => {
@@ -222,6 +224,7 @@ describe('single token: path ids, PATCH body, 404 (SPEC 2.4)', () => {
     ['null', 'null', ['body', 'JSON object']],
     ['a number', '5', ['body', 'JSON object']],
     ['invalid JSON', '{', ['body', 'not valid JSON']],
+    ['a name with an unpaired surrogate', '{"name":"\\udbff"}', ['body.name', 'unpaired surrogate']],
   ];
   for (const [label, body, fragments] of badPatch) {
     it(`PATCH rejects ${label}`, async () => {

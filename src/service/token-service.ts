@@ -39,6 +39,19 @@ function parseExpiration(value: string | number | undefined, now: number): numbe
   return ms;
 }
 
+// An unpaired UTF-16 surrogate cannot be stored as UTF-8: the database would hand back
+// different text than the 201 showed. Such strings are refused instead.
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+function checkText(body: { name?: string; description?: string }): void {
+  for (const field of ['name', 'description'] as const) {
+    const value = body[field];
+    if (value !== undefined && UNPAIRED_SURROGATE.test(value)) {
+      throw validation(`body.${field} must be valid Unicode text: it contains an unpaired surrogate (\\u${value.match(UNPAIRED_SURROGATE)![0].charCodeAt(0).toString(16)})`);
+    }
+  }
+}
+
 export class TokenService {
   constructor(
     private readonly store: TokenStore,
@@ -60,6 +73,7 @@ export class TokenService {
 
   async create(caller: Caller, instanceId: string, body: ApiTokenPost): Promise<Created> {
     authorize(caller, instanceId, 'instanceApiTokens.post');
+    checkText(body);
     const scope = body.scope ?? DEFAULT_SCOPE;
     const uncovered = firstUncovered(caller.scope, scope);
     if (uncovered !== undefined) {
@@ -82,6 +96,7 @@ export class TokenService {
 
   async patch(caller: Caller, instanceId: string, apiTokenId: string, body: ApiTokenPatch): Promise<TokenRecord> {
     authorize(caller, instanceId, 'instanceApiToken.patch');
+    checkText(body);
     const id = normalizeId(apiTokenId);
     const current = await this.store.getToken(caller.instanceId, id);
     if (!current) throw tokenNotFound();
