@@ -3,6 +3,7 @@
 // End to end on the real server, then the recorder's rules on a real SQLite store
 // with synthetic clocks (so no test waits a minute).
 import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/domain/ids.js';
@@ -64,12 +65,13 @@ describe('lastUsed through the API', () => {
 
 describe('LastUsedRecorder on a real SQLite store', () => {
   const dir = tempDir('tessera-lastused-');
+  const file = join(dir, 'lu.db');
   let store: TokenStore;
   const instanceId = newId();
   const T = Date.parse('2026-12-03T10:00:00.000Z');
 
   beforeAll(async () => {
-    store = openStore(join(dir, 'lu.db'));
+    store = openStore(file);
     await store.migrate();
     await store.createInstance({ id: instanceId, name: 'lu', creationDate: T });
   });
@@ -169,6 +171,27 @@ describe('LastUsedRecorder on a real SQLite store', () => {
     await flushing;
     await rec.flush();
     expect(await stored(id)).toBe(T);
+  });
+
+  it('a failed write is retried on the next use, not a minute later', async () => {
+    const errors: unknown[] = [];
+    const rec = new LastUsedRecorder(store, (e) => errors.push(e));
+    const id = await newToken();
+    // A real write failure: a trigger, installed through a second connection, aborts it.
+    const other = new Database(file);
+    try {
+      other.exec(`CREATE TRIGGER refuse_last_used BEFORE UPDATE OF last_used ON tokens BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      await use(rec, id, T);
+      await rec.flush();
+      expect(errors).toHaveLength(1);
+      expect(await stored(id)).toBeUndefined();
+      other.exec('DROP TRIGGER refuse_last_used');
+    } finally {
+      other.close();
+    }
+    await use(rec, id, T + 1000);
+    await rec.flush();
+    expect(await stored(id)).toBe(T + 1000);
   });
 
   it('the store never moves lastUsed backwards', async () => {

@@ -51,7 +51,11 @@ export class LastUsedRecorder {
     this.prune();
     this.flushing = this.store
       .recordLastUsed(batch)
-      .catch((err) => this.onError(err))
+      .catch((err) => {
+        // Not written: let the next use queue it again rather than wait out the minute.
+        for (const e of batch) if (this.queuedAt.get(e.id) === e.at) this.queuedAt.delete(e.id);
+        this.onError(err);
+      })
       .finally(() => {
         this.flushing = undefined;
       });
