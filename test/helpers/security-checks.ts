@@ -29,7 +29,10 @@ export const ACTION_CASES: readonly ActionCase[] = [
     // for a read scope they cover instead.
     body: (callerScope) => ({
       name: 'made by security check',
-      scope: callerScope.every((s) => (INSTANCE_SCOPES as readonly string[]).includes(s)) ? [...callerScope] : ['instanceApiTokens.get'],
+      scope:
+        callerScope.length > 0 && callerScope.every((s) => (INSTANCE_SCOPES as readonly string[]).includes(s))
+          ? [...callerScope]
+          : ['instanceApiTokens.get'],
     }),
   },
   { action: 'instanceApiToken.get', method: 'GET', needsTarget: true, successStatus: 200 },
