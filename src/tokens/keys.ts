@@ -35,8 +35,7 @@ export async function rotateSigningKey(store: TokenStore): Promise<SigningKeyRec
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private current: LoadedKey | undefined;
-  private lastReload = 0;
-  /** Last reload caused by an unknown kid; separate from lastReload so the timer's reloads cannot starve it. */
+  /** Last reload caused by an unknown kid (periodic reloads do not count, so they cannot starve it). */
   private lastMissReload = 0;
   private reloading: Promise<void> | undefined;
   private listeners: Array<(removed: string[]) => void> = [];
@@ -75,7 +74,6 @@ export class KeyRing {
       const removed = [...this.keys.keys()].filter((kid) => !next.has(kid));
       this.keys = next;
       this.current = [...next.values()].sort((a, b) => a.createdAt - b.createdAt || a.kid.localeCompare(b.kid)).at(-1);
-      this.lastReload = Date.now();
       if (removed.length > 0) for (const l of this.listeners) l(removed);
     })().finally(() => {
       this.reloading = undefined;
