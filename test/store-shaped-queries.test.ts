@@ -1,7 +1,8 @@
 // The store compiles each read query's SQL once per shape and reuses the text with new
-// values. These tests call every shape twice with different values, on SQLite and on
-// PostgreSQL, so a reused text bound to the wrong values, or a shape key that misses
-// a condition, gives wrong rows or counts here.
+// values, and reads shallow pages with a plain query but deep ones with a deferred
+// join. These tests call every shape twice with different values, and page across the
+// switch, on SQLite and on PostgreSQL: a reused text bound to the wrong values, a shape
+// key that misses a condition, or two paths that disagree on order fail here.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,46 @@ for (const target of targets) {
         }
       }
     });
+
+    it('orders pages the same below and beyond the offset where deferred joins start', async () => {
+      // 1,050 tokens: offsets under 1,000 are read with one plain query, from 1,000 on
+      // with a deferred join; together they must give one consistent order.
+      const instanceId = newId();
+      await o.store.createInstance({ id: instanceId, name: 'deep', creationDate: Date.UTC(2026, 1, 1) });
+      const all: NewToken[] = [];
+      for (let i = 0; i < 1050; i++) {
+        const at = Date.UTC(2026, 1, 1) + (i % 7) * 1000;
+        const t: NewToken = {
+          id: newId(at),
+          instanceId,
+          name: `deep ${(i * 7919) % 1050}`.padEnd(12, 'x'),
+          scope: ['all.Instance'],
+          status: i % 10 === 0 ? 'inactive' : 'active',
+          creationDate: at,
+          lastUpdated: at,
+          creatorType: 'user',
+          tokenHash: 'cd'.repeat(32),
+        };
+        all.push(t);
+        await o.store.insertToken(t);
+      }
+      const cmp = (x: string | number, y: string | number) => (x < y ? -1 : x > y ? 1 : 0);
+      const cases: Array<[ListSpec['sortField'], ListSpec['sortDirection'], (t: NewToken) => string | number]> = [
+        ['name', 'asc', (t) => t.name.toLowerCase()],
+        ['creationDate', 'desc', (t) => t.creationDate],
+        ['status', 'asc', (t) => t.status],
+      ];
+      for (const [sortField, sortDirection, key] of cases) {
+        const expected = [...all]
+          .sort((x, y) => (sortDirection === 'asc' ? cmp(key(x), key(y)) : cmp(key(y), key(x))) || cmp(x.id, y.id))
+          .map((t) => t.id);
+        const page = async (offset: number, limit: number) =>
+          (await o.store.listTokens(instanceId, spec({ sortField, sortDirection, offset, limit }))).items.map((t) => t.id);
+        const got = [...(await page(0, 1000)), ...(await page(1000, 100))];
+        expect(got, `${sortField} ${sortDirection}`).toEqual(expected);
+        expect(await page(995, 10), `${sortField} ${sortDirection} across the boundary`).toEqual(expected.slice(995, 1005));
+      }
+    }, 60_000);
 
     it('reads single tokens of either instance by id after the shape is cached', async () => {
       const [a, b] = o.instances;

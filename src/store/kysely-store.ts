@@ -72,6 +72,9 @@ const PUBLIC_COLUMNS = [
 
 type PublicRow = Pick<TokensTable, (typeof PUBLIC_COLUMNS)[number]>;
 
+/** Offsets from which a page is read by deferred join rather than one plain query. */
+const DEFERRED_JOIN_OFFSET = 1000;
+
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -273,8 +276,16 @@ export class KyselyTokenStore implements TokenStore {
     if (spec.statuses && spec.statuses.length === 0) return { items: [], totalCount: 0 };
     const column = SORT_COLUMN[spec.sortField];
 
-    // Deferred join: find the page's ids from the index alone, then fetch those rows.
+    // Near the start, one plain indexed query (SQLite skips the few offset rows without
+    // reading them; bench: list perPage=10 ~265 → ~205 µs). Deeper, a deferred join:
+    // find the page's ids from the index alone, then fetch only those rows.
+    const shallow = spec.offset < DEFERRED_JOIN_OFFSET;
     const buildRows = () => {
+      if (shallow) {
+        let q = this.filtered(instanceId, spec).select(PUBLIC_COLUMNS).orderBy(column, spec.sortDirection);
+        if (column !== 'id') q = q.orderBy('id', 'asc');
+        return q.limit(spec.limit).offset(spec.offset);
+      }
       let pageIds = this.filtered(instanceId, spec).select('id').orderBy(column, spec.sortDirection);
       if (column !== 'id') pageIds = pageIds.orderBy('id', 'asc');
       pageIds = pageIds.limit(spec.limit).offset(spec.offset);
@@ -286,7 +297,7 @@ export class KyselyTokenStore implements TokenStore {
       if (column !== 'id') rowsQuery = rowsQuery.orderBy('t.id', 'asc');
       return rowsQuery;
     };
-    const rowsShape = `rows:${column}:${spec.sortDirection}:${filterShape(spec)}`;
+    const rowsShape = `rows:${shallow ? 'plain' : 'deferred'}:${column}:${spec.sortDirection}:${filterShape(spec)}`;
     const rowsParameters = [...filterParameters(instanceId, spec), spec.limit, spec.offset];
 
     const [rows, totalCount] = await Promise.all([
