@@ -4,6 +4,7 @@ import type { ApiToken, ApiTokenCreated, ApiTokens } from '../schema/api.js';
 import type { ParsedListQuery } from './list-query.js';
 import { grants, type ServedAction } from './scopes.js';
 import type { TokenRecord } from '../store/types.js';
+import { isoDate } from './iso-date.js';
 
 export interface ViewOptions {
   links: boolean;
@@ -12,7 +13,7 @@ export interface ViewOptions {
   callerScope: readonly string[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoDate;
 export const instancePath = (instanceId: string) => `/instances/${instanceId}`;
 export const tokensPath = (instanceId: string) => `${instancePath(instanceId)}/tokens`;
 export const tokenPath = (instanceId: string, id: string) => `${tokensPath(instanceId)}/${id}`;
