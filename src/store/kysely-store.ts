@@ -31,6 +31,8 @@ export interface StoreCapabilities {
   advisoryLocks: boolean;
   /** Announces committed changes to other processes (PostgreSQL LISTEN/NOTIFY). */
   changeFeed?: ChangeFeed;
+  /** Only this process writes token rows (see TokenStore.soleWriter). */
+  soleWriter: boolean;
   /**
    * Opens a separate small pool, outside the request pool and without a per-query time
    * limit, for migrations and for holding exclusive locks; destroyed after use.
@@ -179,6 +181,21 @@ export class KyselyTokenStore implements TokenStore {
 
   onChange(listener: (change: StoreChange) => void): void {
     this.caps.changeFeed?.subscribe(listener);
+  }
+
+  get soleWriter(): boolean {
+    return this.caps.soleWriter;
+  }
+
+  private tokenWriteListeners: Array<(instanceId: string, id: string) => void> = [];
+
+  onTokenWrite(listener: (instanceId: string, id: string) => void): void {
+    this.tokenWriteListeners.push(listener);
+  }
+
+  /** Tells the listeners about a token write; called once the write is over, committed or not. */
+  private wroteToken(instanceId: string, id: string): void {
+    for (const listener of this.tokenWriteListeners) listener(instanceId, id);
   }
 
   async close(): Promise<void> {
@@ -346,6 +363,14 @@ export class KyselyTokenStore implements TokenStore {
   }
 
   async updateToken(instanceId: string, id: string, changes: TokenChanges): Promise<TokenRecord | undefined> {
+    try {
+      return await this.updateTokenRow(instanceId, id, changes);
+    } finally {
+      this.wroteToken(instanceId, id);
+    }
+  }
+
+  private async updateTokenRow(instanceId: string, id: string, changes: TokenChanges): Promise<TokenRecord | undefined> {
     return this.db.transaction().execute(async (trx) => {
       let current = trx
         .selectFrom('tokens')
@@ -384,6 +409,14 @@ export class KyselyTokenStore implements TokenStore {
   }
 
   async deleteToken(instanceId: string, id: string): Promise<boolean> {
+    try {
+      return await this.deleteTokenRow(instanceId, id);
+    } finally {
+      this.wroteToken(instanceId, id);
+    }
+  }
+
+  private async deleteTokenRow(instanceId: string, id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .deleteFrom('tokens')
@@ -402,17 +435,21 @@ export class KyselyTokenStore implements TokenStore {
     // Rows are updated in key order so concurrent batches from several replicas lock
     // them in the same order and cannot deadlock.
     const ordered = [...entries].sort((a, b) => compareKeys(a.instanceId, b.instanceId) || compareKeys(a.id, b.id));
-    await this.db.transaction().execute(async (trx) => {
-      for (const e of ordered) {
-        await trx
-          .updateTable('tokens')
-          .set({ last_used: e.at })
-          .where('instance_id', '=', e.instanceId)
-          .where('id', '=', e.id)
-          .where((eb) => eb.or([eb('last_used', 'is', null), eb('last_used', '<', e.at)]))
-          .execute();
-      }
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const e of ordered) {
+          await trx
+            .updateTable('tokens')
+            .set({ last_used: e.at })
+            .where('instance_id', '=', e.instanceId)
+            .where('id', '=', e.id)
+            .where((eb) => eb.or([eb('last_used', 'is', null), eb('last_used', '<', e.at)]))
+            .execute();
+        }
+      });
+    } finally {
+      for (const e of ordered) this.wroteToken(e.instanceId, e.id);
+    }
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

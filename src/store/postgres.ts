@@ -143,5 +143,5 @@ export function openPostgresStore(url: string, overrides: PostgresOptions = {}):
   // timeout: a replica may wait on a lock, or run a migration, for longer than one
   // request should.
   const maintenanceDb = () => kyselyOn(createPool(connectionString, { ...options, poolSize: 2, queryTimeoutMs: 0 }), options.onQuery);
-  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true, changeFeed, maintenanceDb });
+  return new KyselyTokenStore(db, 'postgres', redactUrl(url), { rowLocks: true, advisoryLocks: true, soleWriter: false, changeFeed, maintenanceDb });
 }

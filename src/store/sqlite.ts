@@ -43,5 +43,5 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Kyse
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return new KyselyTokenStore(db, 'sqlite', path, { rowLocks: false, advisoryLocks: false });
+  return new KyselyTokenStore(db, 'sqlite', path, { rowLocks: false, advisoryLocks: false, soleWriter: true });
 }

@@ -99,6 +99,14 @@ export interface TokenStore {
    * the safety net in every case.
    */
   onChange(listener: (change: StoreChange) => void): void;
+  /**
+   * True when this process is the only one that writes token rows (SQLite: one server
+   * per database file), so an in-memory copy of a row that is dropped on every
+   * `onTokenWrite` stays exact. False where replicas share the database.
+   */
+  readonly soleWriter: boolean;
+  /** Calls `listener` whenever this process has changed (or tried to change) a token row. */
+  onTokenWrite(listener: (instanceId: string, id: string) => void): void;
   close(): Promise<void>;
 
   createInstance(instance: InstanceRecord): Promise<void>;

@@ -1,9 +1,12 @@
 // Authentication (SPEC 3.1). The costly part, the Ed25519 signature check, is cached by
-// the SHA-256 of the token string; the stored record is read on every request, so a
-// deactivated or deleted token is refused on the very next request, on every replica.
+// the SHA-256 of the token string. The stored record decides every request: where
+// replicas share the database it is read on every request; where this process is the
+// database's only writer (SQLite) a copy is kept in memory and dropped the moment this
+// process writes the row, so a deactivated or deleted token is refused on the very next
+// request either way.
 import { timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../domain/errors.js';
-import type { TokenStore } from '../store/types.js';
+import type { AuthRecord, TokenStore } from '../store/types.js';
 import { hashToken, TokenVerifyError, verifyTokenString, type TokenClaims, type VerifyFailure } from './jwt.js';
 import type { KeyRing } from './keys.js';
 import type { LastUsedRecorder } from './last-used.js';
@@ -24,6 +27,10 @@ const FAILURE_MESSAGES: Record<VerifyFailure, string> = {
 
 export class Authenticator {
   private verified = new Map<string, TokenClaims>();
+  /** Records by token id; only used when the store is the sole writer of its rows. */
+  private records = new Map<string, AuthRecord>();
+  /** Bumped on every token write, so a read that raced a write is not cached. */
+  private writes = 0;
 
   constructor(
     private readonly keys: KeyRing,
@@ -33,6 +40,10 @@ export class Authenticator {
   ) {
     keys.onKeysRemoved((removed) => {
       for (const [hash, claims] of this.verified) if (removed.includes(claims.kid)) this.verified.delete(hash);
+    });
+    store.onTokenWrite((_instanceId, id) => {
+      this.writes++;
+      this.records.delete(id);
     });
   }
 
@@ -56,7 +67,7 @@ export class Authenticator {
       this.remember(hash, claims);
     }
 
-    const record = await this.store.getAuthRecord(claims.instanceId, claims.tokenId);
+    const record = await this.record(claims);
     if (!record || !sameHash(record.tokenHash, hash)) {
       throw unauthorized('The bearer token is unknown or has been deleted');
     }
@@ -66,6 +77,19 @@ export class Authenticator {
     }
     this.lastUsed.note(record.instanceId, record.id, record.lastUsed, now);
     return { tokenId: record.id, instanceId: record.instanceId, name: record.name, scope: record.scope };
+  }
+
+  private async record(claims: TokenClaims): Promise<AuthRecord | undefined> {
+    if (!this.store.soleWriter) return this.store.getAuthRecord(claims.instanceId, claims.tokenId);
+    const cached = this.records.get(claims.tokenId);
+    if (cached && cached.instanceId === claims.instanceId) return cached;
+    const writesBefore = this.writes;
+    const record = await this.store.getAuthRecord(claims.instanceId, claims.tokenId);
+    if (record && this.writes === writesBefore) {
+      if (this.records.size >= this.cacheSize) this.records.delete(this.records.keys().next().value!);
+      this.records.set(record.id, record);
+    }
+    return record;
   }
 
   private remember(hash: string, claims: TokenClaims): void {
