@@ -15,16 +15,12 @@ const BY_CODE: Record<string, (err: FastifyError) => ApiProblem> = {
   FST_ERR_MAX_PARAM_LENGTH: () => new ApiProblem('Validation', 'path has a segment longer than 200 characters'),
 };
 
-const BY_STATUS: Partial<Record<number, ErrorType>> = {
-  400: 'Validation',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  413: 'PayloadTooLarge',
-  415: 'UnsupportedMediaType',
-  429: 'TooManyRequests',
-  503: 'ServiceUnavailable',
-};
+// The catalogue read backwards: a framework error's 4xx/503 status names its type.
+const BY_STATUS: Partial<Record<number, ErrorType>> = Object.fromEntries(
+  (Object.entries(ERROR_STATUS) as Array<[ErrorType, number]>)
+    .filter(([type]) => type !== 'ServerError')
+    .map(([type, status]) => [status, type]),
+);
 
 /** Errors from the database driver that mean "the database cannot be reached". */
 export function isUnavailable(err: unknown): boolean {
