@@ -62,6 +62,13 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, keys, service } = await openCore(config);
+  let releaseServeLock: () => void;
+  try {
+    releaseServeLock = store.claimForServing();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   // Under a database-wide lock: replicas starting together on an empty database must
   // create one `default` instance, not one each.
@@ -97,7 +104,16 @@ export async function startServer(
   });
   lastUsed.start();
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    clearInterval(keyRefresh);
+    await app.close().catch(() => {});
+    await lastUsed.stop().catch(() => {});
+    await store.close().catch(() => {});
+    releaseServeLock();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -109,6 +125,7 @@ export async function startServer(
       await app.close();
       await lastUsed.stop();
       await store.close();
+      releaseServeLock();
     })());
 
   return { app, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, port, store, service, keys, bootstrap, close };

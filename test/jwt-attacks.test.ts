@@ -3,6 +3,7 @@
 // tokens signed with the server's real key.
 import { createHmac, generateKeyPairSync, sign as edSign, createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCore } from '../src/server.js';
 import { rotateSigningKey } from '../src/tokens/keys.js';
 import { expectError, expectNoEcho, mintToken } from './helpers/security-checks.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -169,19 +170,19 @@ describe('keys', () => {
 
 describe('a key rotated by another process', () => {
   it('a token signed with a key this server has not loaded yet verifies at once (the miss triggers a reload)', async () => {
-    const a = await startTestServer();
-    const b = await startTestServer({ database: a.database });
+    const b = await startTestServer();
+    // Another process on the same database (as the CLI is): it rotates and signs with the new key.
+    const other = await openCore({ database: b.database, sqliteSynchronous: 'NORMAL' });
     try {
-      // b refreshed its keys moments ago (on start); a rotates and signs with the new key.
-      const fresh = await rotateSigningKey(a.server.store);
-      await a.server.keys.reload();
-      const tok = await mintToken(a, ['instanceApiTokens.get']);
-      expect(decode(segments(tok.token)[0]).kid).toBe(fresh.kid);
-      const res = await b.api(tok.token)('GET', `/instances/${a.instanceId}/tokens`);
+      const fresh = await rotateSigningKey(other.store);
+      await other.keys.reload();
+      const { token } = await other.service.createByOperator(b.instanceId, { name: 'signed elsewhere', scope: ['instanceApiTokens.get'] });
+      expect(decode(segments(token)[0]).kid).toBe(fresh.kid);
+      const res = await b.api(token)('GET', `/instances/${b.instanceId}/tokens`);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     } finally {
-      await b.server.close();
-      await a.close();
+      await other.store.close();
+      await b.close();
     }
   });
 });

@@ -33,6 +33,8 @@ export interface StoreCapabilities {
   changeFeed?: ChangeFeed;
   /** Only this process writes token rows (see TokenStore.soleWriter). */
   soleWriter: boolean;
+  /** Takes the one-server-per-database lock where soleWriter needs it; returns the release. */
+  serveLock?: () => () => void;
   /**
    * Opens a separate small pool, outside the request pool and without a per-query time
    * limit, for migrations and for holding exclusive locks; destroyed after use.
@@ -185,6 +187,10 @@ export class KyselyTokenStore implements TokenStore {
 
   get soleWriter(): boolean {
     return this.caps.soleWriter;
+  }
+
+  claimForServing(): () => void {
+    return this.caps.serveLock?.() ?? (() => {});
   }
 
   private tokenWriteListeners: Array<(instanceId: string, id: string) => void> = [];

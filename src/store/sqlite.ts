@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { KyselyTokenStore } from './kysely-store.js';
 import type { Database } from './schema.js';
+import { acquireServeLock } from './serve-lock.js';
 
 export interface SqliteOptions {
   /** PRAGMA synchronous: NORMAL survives a process crash (kill -9); FULL also a power cut. */
@@ -43,5 +44,10 @@ export function openSqliteStore(file: string, options: SqliteOptions = {}): Kyse
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return new KyselyTokenStore(db, 'sqlite', path, { rowLocks: false, advisoryLocks: false, soleWriter: true });
+  return new KyselyTokenStore(db, 'sqlite', path, {
+    rowLocks: false,
+    advisoryLocks: false,
+    soleWriter: true,
+    serveLock: path === ':memory:' ? undefined : () => acquireServeLock(path),
+  });
 }

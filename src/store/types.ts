@@ -107,6 +107,11 @@ export interface TokenStore {
   readonly soleWriter: boolean;
   /** Calls `listener` whenever this process has changed (or tried to change) a token row. */
   onTokenWrite(listener: (instanceId: string, id: string) => void): void;
+  /**
+   * Claims the database for this serving process where `soleWriter` depends on it (one
+   * server per SQLite file); throws when another live server holds it. Returns the release.
+   */
+  claimForServing(): () => void;
   close(): Promise<void>;
 
   createInstance(instance: InstanceRecord): Promise<void>;
