@@ -1,8 +1,7 @@
 // The `tessera` command. Only this entry point decides exit codes.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { openCore, startServer } from '../server.js';
-import { rotateSigningKey } from '../tokens/keys.js';
+import type { openCore as OpenCore } from '../server.js';
 import { table } from './table.js';
 import { registerTokensCommands, tokensExitCode } from './tokens.js';
 
@@ -14,9 +13,13 @@ function databaseOption() {
   return new Option('--database <path-or-url>', 'SQLite file or postgres:// URL (env TESSERA_DATABASE or DATABASE_URL; default ./data/tessera.db)');
 }
 
-async function withCore<T>(database: string | undefined, fn: (core: Awaited<ReturnType<typeof openCore>>) => Promise<T>): Promise<T> {
+// The server modules (Fastify, database drivers, crypto) load only for the commands
+// that use them, so `tessera tokens …`, which talks HTTP, starts quickly.
+const server = () => import('../server.js');
+
+async function withCore<T>(database: string | undefined, fn: (core: Awaited<ReturnType<typeof OpenCore>>) => Promise<T>): Promise<T> {
   const config = loadConfig({ database });
-  const core = await openCore(config);
+  const core = await (await server()).openCore(config);
   try {
     return await fn(core);
   } finally {
@@ -39,9 +42,10 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL; default info)')
     .action(async (opts: { port?: string; host?: string; database?: string; logLevel?: string }) => {
       const config = loadConfig({ port: opts.port, host: opts.host, database: opts.database, logLevel: opts.logLevel });
-      const server = await startServer(config);
-      if (server.bootstrap) {
-        const { instance, admin } = server.bootstrap;
+      const { startServer } = await server();
+      const running = await startServer(config);
+      if (running.bootstrap) {
+        const { instance, admin } = running.bootstrap;
         process.stdout.write(
           [
             '',
@@ -54,16 +58,16 @@ export function buildProgram(): Command {
           ].join('\n'),
         );
       }
-      server.app.log.info({ url: server.url, database: server.store.location, dialect: server.store.dialect }, 'tessera listening');
+      running.app.log.info({ url: running.url, database: running.store.location, dialect: running.store.dialect }, 'tessera listening');
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
-        server.close().then(
+        running.app.log.info({ signal }, 'shutting down: draining in-flight requests');
+        running.close().then(
           () => process.exit(0),
           (err) => {
-            server.app.log.error({ err }, 'error during shutdown');
+            running.app.log.error({ err }, 'error during shutdown');
             process.exit(1);
           },
         );
@@ -114,6 +118,7 @@ export function buildProgram(): Command {
     .addOption(databaseOption())
     .action(async (opts: { database?: string }) => {
       await withCore(opts.database, async ({ store }) => {
+        const { rotateSigningKey } = await import('../tokens/keys.js');
         const key = await rotateSigningKey(store);
         process.stdout.write(`New signing key ${key.kid} is now current; tokens signed by older keys keep working until those keys are removed.\n`);
       });

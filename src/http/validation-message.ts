@@ -55,6 +55,10 @@ export function validationMessage(errors: FastifySchemaValidationError[], contex
     case 'minLength':
       return p.limit === 1 ? `${field} must not be empty` : `${field} must be at least ${p.limit} characters long`;
     case 'maxLength':
+      // page and perPage are numbers sent as text: say so in numbers.
+      if (context === 'querystring' && (name === 'page' || name === 'perPage')) {
+        return `${field} ${PATTERN_RULES[name]} (at most ${p.limit} digits)`;
+      }
       return `${field} must be at most ${p.limit} characters long`;
     case 'minItems':
       return p.limit === 1 ? `${field} must not be empty` : `${field} must have at least ${p.limit} items`;
