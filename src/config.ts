@@ -11,6 +11,8 @@ export const ConfigSchema = Type.Object({
   sqliteSynchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')]),
   /** Requests per token per minute; 0 disables the limit. */
   rateLimitPerMinute: Type.Integer({ minimum: 0 }),
+  /** Failed authentications per client address per minute; 0 disables the limit. */
+  authFailureLimitPerMinute: Type.Integer({ minimum: 0 }),
   /** Milliseconds a client has to send a whole request. */
   requestTimeoutMs: Type.Integer({ minimum: 1 }),
   /** Milliseconds a client has to send the request headers. */
@@ -28,6 +30,7 @@ export const SETTINGS: Record<keyof Config, { env: string[]; default: string | n
   logLevel: { env: ['LOG_LEVEL'], default: 'info' },
   sqliteSynchronous: { env: ['TESSERA_SQLITE_SYNCHRONOUS'], default: 'NORMAL' },
   rateLimitPerMinute: { env: ['TESSERA_RATE_LIMIT'], default: 6000 },
+  authFailureLimitPerMinute: { env: ['TESSERA_AUTH_FAILURE_LIMIT'], default: 300 },
   requestTimeoutMs: { env: ['TESSERA_REQUEST_TIMEOUT_MS'], default: 30_000 },
   headersTimeoutMs: { env: ['TESSERA_HEADERS_TIMEOUT_MS'], default: 10_000 },
   keepAliveTimeoutMs: { env: ['TESSERA_KEEP_ALIVE_TIMEOUT_MS'], default: 5_000 },

@@ -83,6 +83,7 @@ export async function startServer(
     {
       loggerInstance: logger,
       requestTimeoutMs: config.requestTimeoutMs,
+      authFailureLimitPerMinute: config.authFailureLimitPerMinute,
       headersTimeoutMs: config.headersTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       plugins: [rateLimitPlugin(config.rateLimitPerMinute), ...(options.plugins ?? [])],

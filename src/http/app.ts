@@ -8,6 +8,7 @@ import { validation } from '../domain/errors.js';
 import type { TokenService } from '../service/token-service.js';
 import type { TokenStore } from '../store/types.js';
 import type { Authenticator } from '../tokens/authenticator.js';
+import { AuthFailureLimiter } from './auth-failures.js';
 import { registerAuth } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Failed authentications per client address per minute before 429 (0: no limit). */
+  authFailureLimitPerMinute?: number;
   /** Extra plugins registered before the routes (rate limiting, OpenAPI, …). */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -109,7 +112,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   registerErrorHandling(app);
   // Plugins (the rate limit) run before authentication, so failed guesses count too.
   for (const plugin of opts.plugins ?? []) await plugin(app);
-  registerAuth(app, deps.authenticator);
+  registerAuth(app, deps.authenticator, new AuthFailureLimiter(opts.authFailureLimitPerMinute ?? 0));
   await app.register(healthRoutes(deps.store));
   await app.register(openapiRoutes);
   await app.register(tokensRoutes(deps.service));

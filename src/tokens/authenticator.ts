@@ -79,6 +79,12 @@ export class Authenticator {
     return { tokenId: record.id, instanceId: record.instanceId, name: record.name, scope: record.scope };
   }
 
+  /** True when this exact token string has passed the signature check before (no work done). */
+  recognizes(authorization: string | undefined): boolean {
+    const match = authorization ? /^Bearer[ ]+(\S+)\s*$/i.exec(authorization) : null;
+    return match !== null && this.verified.has(hashToken(match[1]));
+  }
+
   private async record(claims: TokenClaims): Promise<AuthRecord | undefined> {
     if (!this.store.soleWriter) return this.store.getAuthRecord(claims.instanceId, claims.tokenId);
     const cached = this.records.get(claims.tokenId);

@@ -54,8 +54,11 @@ export function makeApi(url: string, token: string | undefined): Api {
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dir = tempDir();
   const database = overrides.database ?? join(dir, 'tessera.db');
-  // The rate limit is off unless a test asks for one.
-  const base = loadConfig({ port: 0, host: '127.0.0.1', database, logLevel: 'silent', rateLimitPerMinute: 0 }, {});
+  // The rate limits are off unless a test asks for one.
+  const base = loadConfig(
+    { port: 0, host: '127.0.0.1', database, logLevel: 'silent', rateLimitPerMinute: 0, authFailureLimitPerMinute: 0 },
+    {},
+  );
   const config = { ...base, ...overrides, database };
   const server = await startServer(config);
   let instanceId: string;
