@@ -31,6 +31,7 @@ export class Authenticator {
   private records = new Map<string, AuthRecord>();
   /** Bumped on every token write, so a read that raced a write is not cached. */
   private writes = 0;
+  private lastBearer: { header: string; value: { token: string; hash: string } | undefined } | undefined;
 
   constructor(
     private readonly keys: KeyRing,
@@ -51,10 +52,9 @@ export class Authenticator {
     if (authorization === undefined || authorization === '') {
       throw unauthorized('Authorization header is missing: send "Authorization: Bearer <token>"');
     }
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw unauthorized('Authorization header must use the Bearer scheme: "Authorization: Bearer <token>"');
-    const token = match[1];
-    const hash = hashToken(token);
+    const bearer = this.bearer(authorization);
+    if (!bearer) throw unauthorized('Authorization header must use the Bearer scheme: "Authorization: Bearer <token>"');
+    const { token, hash } = bearer;
 
     let claims = this.verified.get(hash);
     if (!claims) {
@@ -81,8 +81,20 @@ export class Authenticator {
 
   /** True when this exact token string has passed the signature check before (no work done). */
   recognizes(authorization: string | undefined): boolean {
-    const match = authorization ? /^Bearer[ ]+(\S+)\s*$/i.exec(authorization) : null;
-    return match !== null && this.verified.has(hashToken(match[1]));
+    const bearer = authorization ? this.bearer(authorization) : undefined;
+    return bearer !== undefined && this.verified.has(bearer.hash);
+  }
+
+  /**
+   * The token of a Bearer header and its SHA-256. The last answer is kept: the request
+   * hook asks `recognizes` and then `authenticate` about the same header.
+   */
+  private bearer(authorization: string): { token: string; hash: string } | undefined {
+    if (this.lastBearer?.header === authorization) return this.lastBearer.value;
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    const value = match ? { token: match[1], hash: hashToken(match[1]) } : undefined;
+    this.lastBearer = { header: authorization, value };
+    return value;
   }
 
   private async record(claims: TokenClaims): Promise<AuthRecord | undefined> {
