@@ -6,22 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { ACTION_GRANTS } from '../domain/instance-scopes.generated.js';
-import type { ServedAction } from '../domain/scopes.js';
-import {
-  ApiToken,
-  ApiTokenCreated,
-  ApiTokenPatch,
-  ApiTokenPost,
-  ApiTokens,
-  DomainHeaders,
-  ErrorBody,
-  FlagsQuery,
-  InstanceParams,
-  ListQuery,
-  Scope,
-  Success,
-  TokenParams,
-} from '../schema/api.js';
+import { DomainHeaders, ErrorBody, Scope, ApiToken, ApiTokenCreated, ApiTokens, ApiTokenPost, ApiTokenPatch, Success } from '../schema/api.js';
+import { OPERATIONS, type Operation } from '../schema/routes.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -60,76 +46,6 @@ function componentSchemas(): { schemas: Record<string, Json>; ref: (s: TSchema) 
   return { schemas, ref: (s) => withRefs(plain(s), byText, false) };
 }
 
-interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
-  path: string;
-  action: ServedAction;
-  summary: string;
-  params: TObject;
-  query: TObject;
-  body?: { schema: TSchema; description: string };
-  success: { status: number; schema: TSchema; description: string };
-  errors: number[];
-}
-
-const COMMON_ERRORS = [400, 401, 403, 429, 500];
-const BODY_ERRORS = [413, 415];
-
-const OPERATIONS: Operation[] = [
-  {
-    method: 'get',
-    path: '/instances/{instanceId}/tokens',
-    action: 'instanceApiTokens.get',
-    summary: 'List the API tokens of an instance',
-    params: InstanceParams,
-    query: ListQuery,
-    success: { status: 200, schema: ApiTokens, description: 'Collection of API tokens' },
-    errors: COMMON_ERRORS,
-  },
-  {
-    method: 'post',
-    path: '/instances/{instanceId}/tokens',
-    action: 'instanceApiTokens.post',
-    summary: 'Create an API token; the response carries the token string, once',
-    params: InstanceParams,
-    query: FlagsQuery,
-    body: { schema: ApiTokenPost, description: 'API token information' },
-    success: { status: 201, schema: ApiTokenCreated, description: 'The created API token, with its token string' },
-    errors: [...COMMON_ERRORS, ...BODY_ERRORS],
-  },
-  {
-    method: 'get',
-    path: '/instances/{instanceId}/tokens/{apiTokenId}',
-    action: 'instanceApiToken.get',
-    summary: 'Retrieve one API token',
-    params: TokenParams,
-    query: FlagsQuery,
-    success: { status: 200, schema: ApiToken, description: 'The API token' },
-    errors: [...COMMON_ERRORS, 404],
-  },
-  {
-    method: 'patch',
-    path: '/instances/{instanceId}/tokens/{apiTokenId}',
-    action: 'instanceApiToken.patch',
-    summary: 'Update the name, description or status of an API token',
-    params: TokenParams,
-    query: FlagsQuery,
-    body: { schema: ApiTokenPatch, description: 'Fields to change; scope and expirationDate are fixed at creation' },
-    success: { status: 200, schema: ApiToken, description: 'The updated API token' },
-    errors: [...COMMON_ERRORS, 404, ...BODY_ERRORS],
-  },
-  {
-    method: 'delete',
-    path: '/instances/{instanceId}/tokens/{apiTokenId}',
-    action: 'instanceApiToken.delete',
-    summary: 'Delete an API token for good',
-    params: TokenParams,
-    query: FlagsQuery,
-    success: { status: 200, schema: Success, description: 'The token was deleted' },
-    errors: [...COMMON_ERRORS, 404],
-  },
-];
-
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Validation: a path id, query parameter, header or body breaks a rule (the message names the field and rule)',
   401: 'Unauthorized: the bearer token is missing, malformed, unknown, inactive or expired',
@@ -166,12 +82,12 @@ export function buildOpenApiDocument(): Json {
   const json = (schema: TSchema) => ({ 'application/json': { schema: ref(schema) } });
   const errorResponse = { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   const paths: Record<string, Record<string, Json>> = {};
-  for (const op of OPERATIONS) {
+  for (const op of OPERATIONS as readonly Operation[]) {
     const responses: Record<string, Json> = {
       [String(op.success.status)]: { description: op.success.description, content: json(op.success.schema) },
     };
     for (const status of op.errors) responses[String(status)] = { ...errorResponse, description: ERROR_DESCRIPTIONS[status] };
-    (paths[op.path] ??= {})[op.method] = {
+    (paths[op.path] ??= {})[op.method.toLowerCase()] = {
       operationId: op.action,
       summary: op.summary,
       description: `Requires a token holding one of these scopes: ${ACTION_GRANTS[op.action].join(', ')}.`,
@@ -181,7 +97,7 @@ export function buildOpenApiDocument(): Json {
         ...parameters('query', op.query, ref),
         ...parameters('header', DomainHeaders, ref),
       ],
-      ...(op.body ? { requestBody: { required: op.method === 'post', description: op.body.description, content: json(op.body.schema) } } : {}),
+      ...(op.body ? { requestBody: { required: op.method === 'POST', description: op.body.description, content: json(op.body.schema) } } : {}),
       responses,
     };
   }

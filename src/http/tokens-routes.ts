@@ -1,22 +1,12 @@
 // The five routes of the Instance API Tokens resource. Each parses, calls one service
-// function and shapes the reply.
+// function and shapes the reply. Paths, actions and schemas come from the operation
+// table in schema/routes.ts, which the OpenAPI document is generated from too.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { validation } from '../domain/errors.js';
 import { halFlag, parseListQuery, type HalFlagName } from '../domain/list-query.js';
 import { collectionView, createdView, tokenView, type ViewOptions } from '../domain/token-view.js';
-import {
-  ApiToken,
-  ApiTokenCreated,
-  ApiTokenPatch,
-  ApiTokenPost,
-  ApiTokens,
-  DomainHeaders,
-  FlagsQuery,
-  InstanceParams,
-  ListQuery,
-  Success,
-  TokenParams,
-} from '../schema/api.js';
+import { DomainHeaders } from '../schema/api.js';
+import { operation, routerPath } from '../schema/routes.js';
 import type { TokenService } from '../service/token-service.js';
 import { callerOf } from './auth.js';
 import type { Caller } from '../tokens/authenticator.js';
@@ -30,11 +20,12 @@ function viewOptions(query: Partial<Record<HalFlagName, string>>, caller: Caller
 export const tokensRoutes =
   (service: TokenService): FastifyPluginAsyncTypebox =>
   async (app) => {
+    const list = operation('instanceApiTokens.get');
     app.get(
-      '/instances/:instanceId/tokens',
+      routerPath(list.path),
       {
-        config: { action: 'instanceApiTokens.get' },
-        schema: { params: InstanceParams, querystring: ListQuery, headers: DomainHeaders, response: { 200: ApiTokens } },
+        config: { action: list.action },
+        schema: { params: list.params, querystring: list.query, headers: DomainHeaders, response: { [list.success.status]: list.success.schema } },
       },
       async (request) => {
         const caller = callerOf(request);
@@ -44,30 +35,32 @@ export const tokensRoutes =
       },
     );
 
+    const create = operation('instanceApiTokens.post');
     app.post(
-      '/instances/:instanceId/tokens',
+      routerPath(create.path),
       {
-        config: { action: 'instanceApiTokens.post' },
+        config: { action: create.action },
         schema: {
-          params: InstanceParams,
-          querystring: FlagsQuery,
+          params: create.params,
+          querystring: create.query,
           headers: DomainHeaders,
-          body: ApiTokenPost,
-          response: { 201: ApiTokenCreated },
+          body: create.body.schema,
+          response: { [create.success.status]: create.success.schema },
         },
       },
       async (request, reply) => {
         const caller = callerOf(request);
         const { record, token } = await service.create(caller, request.params.instanceId, request.body);
-        return reply.code(201).send(createdView(record, token, viewOptions(request.query, caller)));
+        return reply.code(create.success.status).send(createdView(record, token, viewOptions(request.query, caller)));
       },
     );
 
+    const get = operation('instanceApiToken.get');
     app.get(
-      '/instances/:instanceId/tokens/:apiTokenId',
+      routerPath(get.path),
       {
-        config: { action: 'instanceApiToken.get' },
-        schema: { params: TokenParams, querystring: FlagsQuery, headers: DomainHeaders, response: { 200: ApiToken } },
+        config: { action: get.action },
+        schema: { params: get.params, querystring: get.query, headers: DomainHeaders, response: { [get.success.status]: get.success.schema } },
       },
       async (request) => {
         const caller = callerOf(request);
@@ -76,16 +69,17 @@ export const tokensRoutes =
       },
     );
 
+    const patch = operation('instanceApiToken.patch');
     app.patch(
-      '/instances/:instanceId/tokens/:apiTokenId',
+      routerPath(patch.path),
       {
-        config: { action: 'instanceApiToken.patch' },
+        config: { action: patch.action },
         schema: {
-          params: TokenParams,
-          querystring: FlagsQuery,
+          params: patch.params,
+          querystring: patch.query,
           headers: DomainHeaders,
-          body: ApiTokenPatch,
-          response: { 200: ApiToken },
+          body: patch.body.schema,
+          response: { [patch.success.status]: patch.success.schema },
         },
         // Say plainly that scope and expiry are fixed, before the generic "not allowed".
         preValidation: async (request) => {
@@ -109,11 +103,12 @@ export const tokensRoutes =
       },
     );
 
+    const remove = operation('instanceApiToken.delete');
     app.delete(
-      '/instances/:instanceId/tokens/:apiTokenId',
+      routerPath(remove.path),
       {
-        config: { action: 'instanceApiToken.delete' },
-        schema: { params: TokenParams, querystring: FlagsQuery, headers: DomainHeaders, response: { 200: Success } },
+        config: { action: remove.action },
+        schema: { params: remove.params, querystring: remove.query, headers: DomainHeaders, response: { [remove.success.status]: remove.success.schema } },
       },
       async (request) => {
         const caller = callerOf(request);
