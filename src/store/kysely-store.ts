@@ -5,7 +5,7 @@ import { CompiledQuery, Migrator, sql, type Compilable, type Kysely, type Select
 import { prefixUpperBound, type CompiledGlob } from '../domain/glob.js';
 import type { SortField, TokenStatus } from '../schema/api.js';
 import { migrationProvider } from './migrations.js';
-import { NEVER_EXPIRES, type Database, type TokensTable } from './schema.js';
+import { NEVER_EXPIRES, type Database, type InstancesTable, type TokensTable } from './schema.js';
 import type {
   AuthRecord,
   Dialect,
@@ -81,6 +81,10 @@ const DEFERRED_JOIN_OFFSET = 1000;
 
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function toInstance(row: InstancesTable): InstanceRecord {
+  return { id: row.id, name: row.name, creationDate: Number(row.created_at) };
 }
 
 function toRecord(row: PublicRow): TokenRecord {
@@ -225,12 +229,12 @@ export class KyselyTokenStore implements TokenStore {
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
     const row = await this.db.selectFrom('instances').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { id: row.id, name: row.name, creationDate: Number(row.created_at) };
+    return row && toInstance(row);
   }
 
   async listInstances(): Promise<InstanceRecord[]> {
     const rows = await this.db.selectFrom('instances').selectAll().orderBy('created_at').orderBy('id').execute();
-    return rows.map((row) => ({ id: row.id, name: row.name, creationDate: Number(row.created_at) }));
+    return rows.map(toInstance);
   }
 
   async insertToken(token: NewToken): Promise<void> {
